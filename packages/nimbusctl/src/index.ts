@@ -1,0 +1,1 @@
+export const NIMBUSCTL_VERSION = '0.1.0';
