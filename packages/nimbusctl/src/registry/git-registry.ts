@@ -1,0 +1,131 @@
+import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseProviderFile, type ParsedProvider } from '@nimbus/core';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import type { RegistryRef } from '../config/config.ts';
+import { RegistrySyncError } from '../errors.ts';
+import { formatAge } from './age.ts';
+import { ParseIndex } from './parse-index.ts';
+import { listProviderPaths, readProviderSources } from './read-sources.ts';
+import { redactUrl } from './redact.ts';
+
+export interface SyncResult {
+  name: string;
+  /** cloned: first sync; updated: new commits; unchanged: nothing new; offline: the remote failed and the cache is used. */
+  status: 'cloned' | 'updated' | 'unchanged' | 'offline';
+  commit: string;
+  /** Provider-file paths re-parsed by this sync. */
+  reparsed: string[];
+  /** Provider-file paths gone since the last sync. */
+  removed: string[];
+  /** When the cache last reached the remote (ISO 8601). */
+  syncedAt: string;
+  /** Set when the cache is used because the remote failed: says why and how old the cache is. */
+  warning?: string;
+}
+
+export function clonePath(cacheDir: string, name: string): string {
+  return join(cacheDir, name);
+}
+
+export function indexPath(cacheDir: string, name: string): string {
+  return join(cacheDir, `${name}.index.sqlite`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
+  return redactUrl(line.replace(/^fatal:\s*/, ''));
+}
+
+// Git must never stop to ask for a password in a non-interactive sync.
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true' };
+
+function git(dir?: string): SimpleGit {
+  return simpleGit({ baseDir: dir, timeout: { block: 60_000 } }).env({ ...process.env, ...GIT_ENV });
+}
+
+async function parsePaths(dir: string, paths: readonly string[]): Promise<ParsedProvider[]> {
+  const sources = await readProviderSources(dir, paths);
+  return sources.map(parseProviderFile);
+}
+
+/**
+ * Brings one registry's cache up to date: clone on first use, else fetch and move
+ * the checkout to the remote's default branch, re-parsing only the provider files
+ * that changed. When the remote cannot be reached and a cache exists, the cache
+ * stays as it is and the result carries a warning with its age.
+ */
+export async function syncRegistry(ref: RegistryRef, cacheDir: string, now: () => Date = () => new Date()): Promise<SyncResult> {
+  const dir = clonePath(cacheDir, ref.name);
+  const index = new ParseIndex(indexPath(cacheDir, ref.name));
+  try {
+    const meta = index.meta();
+    const haveClone = meta.commit !== undefined && meta.url === ref.url && (await exists(join(dir, '.git')));
+    if (!haveClone) return await cloneFresh(ref, dir, index, now);
+
+    const repo = git(dir);
+    try {
+      await repo.fetch(['--prune', '--quiet', 'origin']);
+    } catch (err) {
+      const age = formatAge(now().getTime() - Date.parse(meta.syncedAt ?? ''));
+      return {
+        name: ref.name,
+        status: 'offline',
+        commit: meta.commit!,
+        reparsed: [],
+        removed: [],
+        syncedAt: meta.syncedAt!,
+        warning: `registry ${ref.name}: cannot reach ${redactUrl(ref.url)} (${firstLine(err)}); using the cache from ${age} ago (commit ${meta.commit!.slice(0, 12)})`,
+      };
+    }
+    const target = (await repo.revparse(['refs/remotes/origin/HEAD'])).trim();
+    const syncedAt = now().toISOString();
+    if (target === meta.commit) {
+      index.update([], [], { syncedAt });
+      return { name: ref.name, status: 'unchanged', commit: target, reparsed: [], removed: [], syncedAt };
+    }
+    const diff = await repo.raw(['diff', '--name-only', '--no-renames', '-z', meta.commit!, target, '--', 'providers']);
+    await repo.raw(['reset', '--quiet', '--hard', target]);
+    await repo.raw(['clean', '-qfdx']);
+    const touched = diff.split('\0').filter((p) => p.endsWith('.toml'));
+    const present = new Set(await listProviderPaths(dir));
+    const reparsed = touched.filter((p) => present.has(p));
+    const removed = touched.filter((p) => !present.has(p));
+    index.update(await parsePaths(dir, reparsed), removed, { commit: target, syncedAt });
+    return { name: ref.name, status: 'updated', commit: target, reparsed, removed, syncedAt };
+  } finally {
+    index.close();
+  }
+}
+
+async function cloneFresh(ref: RegistryRef, dir: string, index: ParseIndex, now: () => Date): Promise<SyncResult> {
+  // Clone beside the final place and rename, so an interrupted clone never looks like a cache.
+  const partial = `${dir}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(join(dir, '..'), { recursive: true });
+  try {
+    await git().clone(ref.url, partial, ['--quiet']);
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    throw new RegistrySyncError(
+      `registry ${ref.name}: cannot clone ${redactUrl(ref.url)}: ${firstLine(err)}. Check the URL (nimbusctl registry add) and your network; there is no cache to fall back on yet.`,
+      { cause: err },
+    );
+  }
+  await rm(dir, { recursive: true, force: true });
+  await rename(partial, dir);
+  const repo = git(dir);
+  const commit = (await repo.revparse(['HEAD'])).trim();
+  const paths = await listProviderPaths(dir);
+  const syncedAt = now().toISOString();
+  index.update(await parsePaths(dir, paths), [], { url: ref.url, commit, syncedAt }, true);
+  return { name: ref.name, status: 'cloned', commit, reparsed: paths, removed: [], syncedAt };
+}
