@@ -45,8 +45,10 @@ export abstract class BaseCommand<T> extends Command {
       return undefined;
     }
     if (err instanceof NimbusError) {
-      // A NimbusError's message is written for the user: print it without a stack.
-      throw new Errors.CLIError(err.message, { exit: status, code: err.code });
+      // A NimbusError's message is written for the user: one unwrapped line, no stack,
+      // so it can be read in a log or pasted into a search.
+      this.logToStderr(`error: ${err.message}`);
+      return undefined;
     }
     return super.catch(err);
   }

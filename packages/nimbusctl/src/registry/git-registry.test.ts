@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegistrySyncError } from '../errors.ts';
-import { providerToml, TestRegistryRemote } from '../testing/registry-fixtures.ts';
+import { providerToml, TestRegistryRemote } from '../../../../test/support/registry-fixtures.ts';
 import { readCatalog } from './catalog.ts';
 import { syncRegistry } from './git-registry.ts';
 
@@ -60,7 +60,7 @@ describe('syncRegistry against a real Git remote', () => {
     const catalog = readCatalog(config(remote.bare), cacheDir);
     expect(catalog.providers.map((p) => p.provider.id)).toEqual(['alpha']);
     expect(catalog.problems).toHaveLength(1);
-    expect(catalog.problems[0]).toMatchObject({ registry: 'lab', file: 'providers/beta.toml', line: 30 });
+    expect(catalog.problems[0]).toMatchObject({ registry: 'lab', file: 'providers/beta.toml', line: 32 });
   });
 
   it('falls back to the cache with a warning that gives its age when the remote is gone', async () => {

@@ -1,10 +1,10 @@
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseProviderFile, type ParsedProvider } from '@nimbus/core';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import type { RegistryRef } from '../config/config.ts';
 import { RegistrySyncError } from '../errors.ts';
 import { formatAge } from './age.ts';
+import { git } from './git.ts';
 import { ParseIndex } from './parse-index.ts';
 import { listProviderPaths, readProviderSources } from './read-sources.ts';
 import { redactUrl } from './redact.ts';
@@ -43,13 +43,6 @@ function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
   return redactUrl(line.replace(/^fatal:\s*/, ''));
-}
-
-// Git must never stop to ask for a password in a non-interactive sync.
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true' };
-
-function git(dir?: string): SimpleGit {
-  return simpleGit({ baseDir: dir, timeout: { block: 60_000 } }).env({ ...process.env, ...GIT_ENV });
 }
 
 async function parsePaths(dir: string, paths: readonly string[]): Promise<ParsedProvider[]> {

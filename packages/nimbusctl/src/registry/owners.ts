@@ -1,5 +1,5 @@
 import { checkOwnership, parseProviderFile, type Problem, type Provider } from '@nimbus/core';
-import { simpleGit } from 'simple-git';
+import { git as registryGit } from './git.ts';
 
 type ChangeStatus = 'added' | 'modified' | 'deleted' | 'renamed';
 
@@ -18,7 +18,7 @@ const STATUS: Record<string, ChangeStatus> = { A: 'added', M: 'modified', D: 'de
  * Runs git in `repoDir`, the pull request's checkout with the base branch fetched.
  */
 export async function checkPullRequestOwners(repoDir: string, base: string, author: string): Promise<OwnershipReport> {
-  const git = simpleGit(repoDir);
+  const git = registryGit(repoDir);
   const mergeBase = (await git.raw(['merge-base', base, 'HEAD'])).trim();
   const out = await git.raw(['diff', '--name-status', '-z', '-M', mergeBase, 'HEAD']);
   const fields = out.split('\0').filter((f) => f.length > 0);

@@ -1,0 +1,10 @@
+export { formatProblem, type Problem, type ProblemCode } from './problem.ts';
+export { isProviderPath } from './provider-path.ts';
+export {
+  MAX_PROVIDER_FILE_BYTES,
+  parseProviderFile,
+  type ParsedProvider,
+  type ProviderSource,
+} from './parse-provider-file.ts';
+export { checkRegistry, loadRegistry } from './check-registry.ts';
+export { checkOwnership, type ChangeStatus, type ProviderFileChange } from './ownership.ts';
