@@ -1,2 +1,3 @@
 export * from './provider.ts';
 export * from './errors.ts';
+export * from './registry/index.ts';
