@@ -50,6 +50,8 @@ describe('parseProviderFile: the file itself', () => {
     const big = MINIMAL_TOML + padding(MAX_PROVIDER_FILE_BYTES + 1);
     expect(big.length).toBe(MAX_PROVIDER_FILE_BYTES + 1);
     expect(problemsOf(big)).toEqual([`1:1 too-large is ${MAX_PROVIDER_FILE_BYTES + 1} bytes; a provider file may be at most 1048576 bytes (1 MiB)`]);
+    const unread = parseProviderFile({ path: 'providers/acme.toml', bytes: new Uint8Array(0), size: 5 * 2 ** 30 });
+    expect(unread.problems).toMatchObject([{ line: 1, col: 1, code: 'too-large', message: 'is 5368709120 bytes; a provider file may be at most 1048576 bytes (1 MiB)' }]);
     const limit = MINIMAL_TOML + padding(MAX_PROVIDER_FILE_BYTES);
     expect(parseProviderFile(source(limit)).problems).toEqual([]);
   });

@@ -21,6 +21,12 @@ export interface ProviderSource {
   bytes: Uint8Array;
   /** What lstat saw; defaults to 'file'. A symlink's bytes are never looked at. */
   kind?: 'file' | 'symlink' | 'other';
+  /**
+   * The file's size when the caller knows it without reading it (lstat, git ls-tree):
+   * a file over the limit can then be refused with its real size and left unread.
+   * Defaults to `bytes.length`.
+   */
+  size?: number;
 }
 
 export interface ParsedProvider {
@@ -47,9 +53,10 @@ export function parseProviderFile(src: ProviderSource): ParsedProvider {
     );
   }
   if (kind !== 'file') return refuse(fileProblem(file, 'not-a-file', 'is not a regular file; provider files must be regular files'));
-  if (src.bytes.length > MAX_PROVIDER_FILE_BYTES) {
+  const size = Math.max(src.size ?? 0, src.bytes.length);
+  if (size > MAX_PROVIDER_FILE_BYTES) {
     return refuse(
-      fileProblem(file, 'too-large', `is ${src.bytes.length} bytes; a provider file may be at most ${MAX_PROVIDER_FILE_BYTES} bytes (1 MiB)`),
+      fileProblem(file, 'too-large', `is ${size} bytes; a provider file may be at most ${MAX_PROVIDER_FILE_BYTES} bytes (1 MiB)`),
     );
   }
 

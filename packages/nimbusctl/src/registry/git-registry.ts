@@ -1,12 +1,13 @@
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseProviderFile, type ParsedProvider } from '@nimbus/core';
 import type { RegistryRef } from '../config/config.ts';
 import { RegistrySyncError } from '../errors.ts';
 import { formatAge } from './age.ts';
 import { git } from './git.ts';
 import { ParseIndex } from './parse-index.ts';
-import { listProviderPaths, readProviderSources } from './read-sources.ts';
+import { parseSources } from './parse-parallel.ts';
+import type { SerializedParse } from './serialized-parse.ts';
+import { changedProviderPaths, providerTree, treeSources } from './git-objects.ts';
 import { redactUrl } from './redact.ts';
 
 export interface SyncResult {
@@ -45,28 +46,37 @@ function firstLine(err: unknown): string {
   return redactUrl(line.replace(/^fatal:\s*/, ''));
 }
 
-async function parsePaths(dir: string, paths: readonly string[]): Promise<ParsedProvider[]> {
-  const sources = await readProviderSources(dir, paths);
-  return sources.map(parseProviderFile);
+/** Where a fetch leaves the remote's default branch in the cache. */
+const REMOTE_HEAD = 'refs/nimbus/remote-head';
+
+/** Above this many changed files, listing the whole tree once beats naming each path. */
+const MANY_CHANGES = 500;
+
+async function parseTree(dir: string, commit: string, paths?: readonly string[]): Promise<SerializedParse[]> {
+  const repo = git(dir);
+  const entries = paths && paths.length <= MANY_CHANGES ? await providerTree(repo, commit, paths) : await providerTree(repo, commit);
+  const wanted = paths ? new Set(paths) : undefined;
+  return parseSources(treeSources(dir, wanted ? entries.filter((e) => wanted.has(e.path)) : entries));
 }
 
 /**
- * Brings one registry's cache up to date: clone on first use, else fetch and move
- * the checkout to the remote's default branch, re-parsing only the provider files
- * that changed. When the remote cannot be reached and a cache exists, the cache
- * stays as it is and the result carries a warning with its age.
+ * Brings one registry's cache up to date: a bare clone on first use, else a fetch of
+ * the remote's default branch, re-parsing only the provider files that changed
+ * (read straight from Git's objects; there is no checkout to keep in step). When the
+ * remote cannot be reached and a cache exists, the cache stays as it is and the
+ * result carries a warning with its age.
  */
 export async function syncRegistry(ref: RegistryRef, cacheDir: string, now: () => Date = () => new Date()): Promise<SyncResult> {
   const dir = clonePath(cacheDir, ref.name);
   const index = new ParseIndex(indexPath(cacheDir, ref.name));
   try {
     const meta = index.meta();
-    const haveClone = meta.commit !== undefined && meta.url === ref.url && (await exists(join(dir, '.git')));
+    const haveClone = meta.commit !== undefined && meta.url === ref.url && (await exists(join(dir, 'HEAD')));
     if (!haveClone) return await cloneFresh(ref, dir, index, now);
 
     const repo = git(dir);
     try {
-      await repo.fetch(['--prune', '--quiet', 'origin']);
+      await repo.fetch(['--quiet', '--no-tags', 'origin', `+HEAD:${REMOTE_HEAD}`]);
     } catch (err) {
       const age = formatAge(now().getTime() - Date.parse(meta.syncedAt ?? ''));
       return {
@@ -79,21 +89,18 @@ export async function syncRegistry(ref: RegistryRef, cacheDir: string, now: () =
         warning: `registry ${ref.name}: cannot reach ${redactUrl(ref.url)} (${firstLine(err)}); using the cache from ${age} ago (commit ${meta.commit!.slice(0, 12)})`,
       };
     }
-    const target = (await repo.revparse(['refs/remotes/origin/HEAD'])).trim();
+    const target = (await repo.revparse([REMOTE_HEAD])).trim();
     const syncedAt = now().toISOString();
     if (target === meta.commit) {
       index.update([], [], { syncedAt });
       return { name: ref.name, status: 'unchanged', commit: target, reparsed: [], removed: [], syncedAt };
     }
-    const diff = await repo.raw(['diff', '--name-only', '--no-renames', '-z', meta.commit!, target, '--', 'providers']);
-    await repo.raw(['reset', '--quiet', '--hard', target]);
-    await repo.raw(['clean', '-qfdx']);
-    const touched = diff.split('\0').filter((p) => p.endsWith('.toml'));
-    const present = new Set(await listProviderPaths(dir));
-    const reparsed = touched.filter((p) => present.has(p));
+    const touched = await changedProviderPaths(repo, meta.commit!, target);
+    const parsed = await parseTree(dir, target, touched);
+    const present = new Set(parsed.map((p) => p.path));
     const removed = touched.filter((p) => !present.has(p));
-    index.update(await parsePaths(dir, reparsed), removed, { commit: target, syncedAt });
-    return { name: ref.name, status: 'updated', commit: target, reparsed, removed, syncedAt };
+    index.update(parsed, removed, { commit: target, syncedAt });
+    return { name: ref.name, status: 'updated', commit: target, reparsed: [...present], removed, syncedAt };
   } finally {
     index.close();
   }
@@ -105,7 +112,7 @@ async function cloneFresh(ref: RegistryRef, dir: string, index: ParseIndex, now:
   await rm(partial, { recursive: true, force: true });
   await mkdir(join(dir, '..'), { recursive: true });
   try {
-    await git().clone(ref.url, partial, ['--quiet']);
+    await git().clone(ref.url, partial, ['--quiet', '--bare', '--no-tags']);
   } catch (err) {
     await rm(partial, { recursive: true, force: true });
     throw new RegistrySyncError(
@@ -115,10 +122,9 @@ async function cloneFresh(ref: RegistryRef, dir: string, index: ParseIndex, now:
   }
   await rm(dir, { recursive: true, force: true });
   await rename(partial, dir);
-  const repo = git(dir);
-  const commit = (await repo.revparse(['HEAD'])).trim();
-  const paths = await listProviderPaths(dir);
+  const commit = (await git(dir).revparse(['HEAD'])).trim();
+  const parsed = await parseTree(dir, commit);
   const syncedAt = now().toISOString();
-  index.update(await parsePaths(dir, paths), [], { url: ref.url, commit, syncedAt }, true);
-  return { name: ref.name, status: 'cloned', commit, reparsed: paths, removed: [], syncedAt };
+  index.update(parsed, [], { url: ref.url, commit, syncedAt }, true);
+  return { name: ref.name, status: 'cloned', commit, reparsed: parsed.map((p) => p.path), removed: [], syncedAt };
 }

@@ -6,7 +6,7 @@ import { simpleGit, type SimpleGit } from 'simple-git';
  * shell cannot run during a sync (simple-git refuses those too). Git must never stop
  * to ask for a password in a sync.
  */
-function gitEnv(): Record<string, string> {
+export function gitEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'SSH_AUTH_SOCK', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
   for (const key of keep) {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ParsedProvider, Problem, Provider } from '@nimbus/core';
+import type { SerializedParse } from './serialized-parse.ts';
 
 /** What the index knows about the last sync of its registry. */
 export interface IndexMeta {
@@ -54,7 +55,7 @@ export class ParseIndex {
   }
 
   /** Replaces the entries of `changed` paths and removes `removed`, in one transaction with the new meta. */
-  update(changed: readonly ParsedProvider[], removed: readonly string[], meta: IndexMeta, replaceAll = false): void {
+  update(changed: readonly SerializedParse[], removed: readonly string[], meta: IndexMeta, replaceAll = false): void {
     const upsert = this.#db.prepare('INSERT OR REPLACE INTO files (path, provider, problems) VALUES (?, ?, ?)');
     const remove = this.#db.prepare('DELETE FROM files WHERE path = ?');
     this.#db.exec('BEGIN');
@@ -62,7 +63,7 @@ export class ParseIndex {
       if (replaceAll) this.#db.exec('DELETE FROM files');
       for (const path of removed) remove.run(path);
       for (const entry of changed) {
-        upsert.run(entry.path, entry.provider ? JSON.stringify(entry.provider) : null, JSON.stringify(entry.problems));
+        upsert.run(entry.path, entry.provider, entry.problems);
       }
       if (meta.url !== undefined) this.#set('url', meta.url);
       if (meta.commit !== undefined) this.#set('commit', meta.commit);

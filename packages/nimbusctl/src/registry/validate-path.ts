@@ -19,12 +19,12 @@ export interface ValidationReport {
 export async function validateRegistryPath(path: string): Promise<ValidationReport> {
   const info = await stat(path);
   if (info.isFile()) {
-    const source = await readProviderSource(dirname(path), basename(path));
+    const source = readProviderSource(dirname(path), basename(path));
     const { providers, problems } = loadRegistry([{ ...source, path: `providers/${basename(path)}` }]);
     const named = problems.map((p) => ({ ...p, file: path }));
     return { path, files: 1, providers: providers.length, problems: named };
   }
-  const paths = await listProviderPaths(path);
-  const { providers, problems } = loadRegistry(await readProviderSources(path, paths));
+  const paths = listProviderPaths(path);
+  const { providers, problems } = loadRegistry(readProviderSources(path, paths));
   return { path, files: paths.length, providers: providers.length, problems };
 }
