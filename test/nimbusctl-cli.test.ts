@@ -85,6 +85,53 @@ describe('nimbusctl registry and providers, run as a binary against a real Git r
   });
 });
 
+describe('nimbusctl plan over the example registry', () => {
+  let home: NimbusctlHome;
+  let remote: TestRegistryRemote;
+
+  beforeAll(() => {
+    home = new NimbusctlHome();
+    const files: Record<string, string> = {};
+    for (const id of ['alpha', 'beta', 'gamma']) files[`providers/${id}.toml`] = providerToml(id, { cores: id === 'alpha' ? 8 : 32, price: id === 'gamma' ? 0.2 : 0.6 });
+    remote = new TestRegistryRemote(files);
+    home.run(['registry', 'add', 'lab', remote.bare]);
+    home.run(['registry', 'sync']);
+  });
+  afterAll(() => {
+    home.remove();
+    remote.remove();
+  });
+
+  it('ranks the candidates, spreads two machines over two providers, and explains the rejected', () => {
+    const r = home.run(['plan', '--cores', '16', '--count', '2', '--currency', 'EUR', '--explain', '--json']);
+    expect(r.status).toBe(0);
+    expect(r.json.result.candidates.map((c: { providerId: string }) => c.providerId)).toEqual(['gamma', 'beta']);
+    expect(r.json.result.assignments).toEqual([
+      expect.objectContaining({ providerId: 'gamma', machines: 1 }),
+      expect.objectContaining({ providerId: 'beta', machines: 1 }),
+    ]);
+    expect(r.json.result.rejected).toEqual([{ providerId: 'alpha', classId: 'standard', rule: 'cores', reason: 'has 8 cores, needs 16' }]);
+
+    const text = home.run(['plan', '--cores', '16', '--currency', 'EUR', '--explain']);
+    expect(text.stdout).toMatch(/^1\s+gamma\s+standard/m);
+    expect(text.stdout).toMatch(/^alpha\s+standard\s+cores\s+has 8 cores, needs 16$/m);
+  });
+
+  it('exits 1 and shows the closest misses when nothing fits', () => {
+    const r = home.run(['plan', '--cores', '64', '--explain']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('No machine matches the request.');
+    expect(r.stdout).toMatch(/Closest misses[\s\S]*cores: has 32 cores, needs 64/);
+  });
+
+  it('rejects a malformed flag value with exit status 2 and says which flag', () => {
+    const r = home.run(['plan', '--max-price', 'cheap']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('error: --max-price must be a number ≥ 0, got "cheap"\n');
+    expect(home.run(['plan', '--max-price', '-1', '--json']).json).toEqual({ status: 2, code: 'INVALID_REQUEST', message: '--max-price must be a number ≥ 0, got "-1"' });
+  });
+});
+
 describe('nimbusctl registry validate', () => {
   let home: NimbusctlHome;
   let copy: string;

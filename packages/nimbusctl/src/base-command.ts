@@ -47,7 +47,7 @@ export abstract class BaseCommand<T> extends Command {
     if (err instanceof NimbusError) {
       // A NimbusError's message is written for the user: one unwrapped line, no stack,
       // so it can be read in a log or pasted into a search.
-      this.logToStderr(`error: ${err.message}`);
+      this.logToStderr(`error: ${userMessage(err)}`);
       return undefined;
     }
     return super.catch(err);
@@ -58,9 +58,14 @@ export abstract class BaseCommand<T> extends Command {
     return {
       status: exitStatusOf(err),
       code: error.code ?? (err instanceof Errors.CLIError ? 'USAGE' : 'INTERNAL'),
-      message: error.message ?? String(err),
+      message: err instanceof Error ? userMessage(err) : String(err),
     };
   }
+}
+
+/** oclif wraps an error thrown while parsing a flag's value in help text; the error says it better alone. */
+function userMessage(err: Error): string {
+  return err.message.replace(/^Parsing --\S+ \n\t/, '').replace(/\nSee more help with --help$/, '');
 }
 
 function exitStatusOf(err: unknown): number {

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { InvalidRequestError } from '@nimbus/core';
 import { BaseCommand } from '../base-command.ts';
 import { planPlacement, type Plan } from '../plan/plan.ts';
 import { requestFromFlags } from '../plan/request-from-flags.ts';
@@ -31,7 +32,7 @@ export default class PlanCommand extends BaseCommand<Plan> {
       description: 'Highest price per machine-hour, in --currency.',
       parse: async (input) => {
         const value = Number(input);
-        if (input.trim() === '' || !Number.isFinite(value) || value < 0) throw new Error(`--max-price must be a number ≥ 0, got "${input}"`);
+        if (input.trim() === '' || !Number.isFinite(value) || value < 0) throw new InvalidRequestError(`--max-price must be a number ≥ 0, got "${input}"`);
         return value;
       },
     })(),
