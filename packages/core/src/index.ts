@@ -1,3 +1,4 @@
 export * from './provider.ts';
 export * from './errors.ts';
 export * from './registry/index.ts';
+export * from './placement/index.ts';
