@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { MAX_PROVIDER_FILE_BYTES, type ProviderSource } from '@nimbus/core';
-import type { SimpleGit } from 'simple-git';
-import { gitEnv } from './git.ts';
+import { gitEnv, gitText } from './git.ts';
 
 /** One `*.toml` below providers/ in a commit's tree. */
 export interface ProviderTreeEntry {
@@ -19,8 +18,8 @@ const PROVIDERS = 'providers';
  * The provider-file candidates of a commit, straight from Git's object store (no
  * checkout): `git ls-tree -r -l`, limited to `paths` when given.
  */
-export async function providerTree(repo: SimpleGit, commit: string, paths?: readonly string[]): Promise<ProviderTreeEntry[]> {
-  const out = await repo.raw(['ls-tree', '-r', '-l', '-z', commit, '--', ...(paths ?? [PROVIDERS])]);
+export async function providerTree(gitDir: string, commit: string, paths?: readonly string[]): Promise<ProviderTreeEntry[]> {
+  const out = await gitText(gitDir, ['ls-tree', '-r', '-l', '-z', commit, '--', ...(paths ?? [PROVIDERS])]);
   const entries: ProviderTreeEntry[] = [];
   for (const record of out.split('\0')) {
     if (record === '') continue;
@@ -34,8 +33,8 @@ export async function providerTree(repo: SimpleGit, commit: string, paths?: read
 }
 
 /** Provider-file paths that differ between two commits (added, changed or deleted). */
-export async function changedProviderPaths(repo: SimpleGit, from: string, to: string): Promise<string[]> {
-  const out = await repo.raw(['diff', '--name-only', '--no-renames', '-z', from, to, '--', PROVIDERS]);
+export async function changedProviderPaths(gitDir: string, from: string, to: string): Promise<string[]> {
+  const out = await gitText(gitDir, ['diff', '--name-only', '--no-renames', '-z', from, to, '--', PROVIDERS]);
   return out.split('\0').filter((p) => p.endsWith('.toml'));
 }
 

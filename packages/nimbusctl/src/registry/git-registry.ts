@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RegistryRef } from '../config/config.ts';
 import { RegistrySyncError } from '../errors.ts';
 import { formatAge } from './age.ts';
-import { git } from './git.ts';
+import { git, gitText } from './git.ts';
 import { ParseIndex } from './parse-index.ts';
 import { parseSources } from './parse-parallel.ts';
 import type { SerializedParse } from './serialized-parse.ts';
@@ -53,8 +53,7 @@ const REMOTE_HEAD = 'refs/nimbus/remote-head';
 const MANY_CHANGES = 500;
 
 async function parseTree(dir: string, commit: string, paths?: readonly string[]): Promise<SerializedParse[]> {
-  const repo = git(dir);
-  const entries = paths && paths.length <= MANY_CHANGES ? await providerTree(repo, commit, paths) : await providerTree(repo, commit);
+  const entries = paths && paths.length <= MANY_CHANGES ? await providerTree(dir, commit, paths) : await providerTree(dir, commit);
   const wanted = paths ? new Set(paths) : undefined;
   return parseSources(treeSources(dir, wanted ? entries.filter((e) => wanted.has(e.path)) : entries));
 }
@@ -74,9 +73,8 @@ export async function syncRegistry(ref: RegistryRef, cacheDir: string, now: () =
     const haveClone = meta.commit !== undefined && meta.url === ref.url && (await exists(join(dir, 'HEAD')));
     if (!haveClone) return await cloneFresh(ref, dir, index, now);
 
-    const repo = git(dir);
     try {
-      await repo.fetch(['--quiet', '--no-tags', 'origin', `+HEAD:${REMOTE_HEAD}`]);
+      await gitText(dir, ['fetch', '--quiet', '--no-tags', 'origin', `+HEAD:${REMOTE_HEAD}`]);
     } catch (err) {
       const age = formatAge(now().getTime() - Date.parse(meta.syncedAt ?? ''));
       return {
@@ -89,13 +87,13 @@ export async function syncRegistry(ref: RegistryRef, cacheDir: string, now: () =
         warning: `registry ${ref.name}: cannot reach ${redactUrl(ref.url)} (${firstLine(err)}); using the cache from ${age} ago (commit ${meta.commit!.slice(0, 12)})`,
       };
     }
-    const target = (await repo.revparse([REMOTE_HEAD])).trim();
+    const target = (await gitText(dir, ['rev-parse', REMOTE_HEAD])).trim();
     const syncedAt = now().toISOString();
     if (target === meta.commit) {
       index.update([], [], { syncedAt });
       return { name: ref.name, status: 'unchanged', commit: target, reparsed: [], removed: [], syncedAt };
     }
-    const touched = await changedProviderPaths(repo, meta.commit!, target);
+    const touched = await changedProviderPaths(dir, meta.commit!, target);
     const parsed = await parseTree(dir, target, touched);
     const present = new Set(parsed.map((p) => p.path));
     const removed = touched.filter((p) => !present.has(p));
