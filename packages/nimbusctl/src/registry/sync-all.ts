@@ -23,6 +23,7 @@ export async function syncRegistries(
   cacheDir: string,
   names: readonly string[],
   onResult: (r: SyncResult | SyncFailure) => void = () => {},
+  onStart: (name: string) => void = () => {},
 ): Promise<SyncReport> {
   for (const name of names) {
     if (!config.registries.some((r) => r.name === name)) throw unknownRegistry(name, config.registries);
@@ -30,6 +31,7 @@ export async function syncRegistries(
   const refs = names.length ? config.registries.filter((r) => names.includes(r.name)) : config.registries;
   const report: SyncReport = { synced: [], failed: [] };
   for (const ref of refs) {
+    onStart(ref.name);
     try {
       const result = await syncRegistry(ref, cacheDir);
       report.synced.push(result);

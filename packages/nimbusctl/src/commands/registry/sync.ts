@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args, ux } from '@oclif/core';
 import { BaseCommand } from '../../base-command.ts';
 import { RegistryNotFoundError } from '../../errors.ts';
 import type { SyncResult } from '../../registry/git-registry.ts';
@@ -19,7 +19,20 @@ export default class RegistrySync extends BaseCommand<SyncReport> {
     if (config.registries.length === 0) {
       throw new RegistryNotFoundError('no registry is configured yet; add one with: nimbusctl registry add NAME URL');
     }
-    const report = await syncRegistries(config, this.paths.registryCacheDir, argv as string[], (r) => this.show(r));
+    // A spinner only for a person at a terminal; pipes and --json get the result lines alone.
+    const progress = process.stderr.isTTY && !this.jsonEnabled();
+    const report = await syncRegistries(
+      config,
+      this.paths.registryCacheDir,
+      argv as string[],
+      (r) => {
+        if (progress) ux.action.stop('code' in r ? 'failed' : r.status);
+        this.show(r);
+      },
+      (name) => {
+        if (progress) ux.action.start(`Syncing registry ${name}`);
+      },
+    );
     if (report.failed.length > 0) process.exitCode = 1;
     return report;
   }
