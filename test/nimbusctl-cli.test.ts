@@ -153,6 +153,23 @@ describe('nimbusctl registry validate', () => {
     expect(r.stderr).toMatch(/\d+ provider files, no problems/);
   });
 
+  it('says so when pointed at a missing path or a folder that is not a registry', () => {
+    const missing = home.run(['registry', 'validate', join(copy, 'nope')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe(`error: ${join(copy, 'nope')}: no such file or folder\n`);
+    const notRegistry = home.run(['registry', 'validate', join(copy, '.github'), '--json']);
+    expect(notRegistry.json).toMatchObject({ status: 1, code: 'NOT_A_REGISTRY' });
+  });
+
+  it('validates one provider file on its own, by the rules of providers/<name>', () => {
+    const ok = home.run(['registry', 'validate', join(EXAMPLES, 'providers', 'polder-arm.toml')]);
+    expect(ok.status).toBe(0);
+    writeFileSync(join(copy, 'single.toml'), providerToml('not-single'));
+    const bad = home.run(['registry', 'validate', join(copy, 'single.toml')]);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(new RegExp(`^${join(copy, 'single.toml')}:2:6: .*not-single`, 'm'));
+  });
+
   it('reports each broken file at its line and column, exit status 1, and --json gives the list', () => {
     writeFileSync(join(copy, 'providers', 'typo.toml'), providerToml('typo').replace('memory_gib = 64', 'memory_gb = 64'));
     writeFileSync(join(copy, 'providers', 'syntax.toml'), 'schema = 1\nid = "syntax"\nname = "unterminated\n');

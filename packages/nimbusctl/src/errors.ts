@@ -32,3 +32,8 @@ export class NoCandidateError extends NimbusError {
   readonly code = 'NO_CANDIDATE';
 }
 
+
+/** `registry validate` was pointed at something that is not a registry folder or a provider file. */
+export class NotARegistryError extends NimbusError {
+  readonly code = 'NOT_A_REGISTRY';
+}
