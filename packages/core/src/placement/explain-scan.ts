@@ -8,8 +8,8 @@ import {
 import { ROW } from './class-rows.ts';
 import type { MatchBuffer } from './matches.ts';
 import { recordMatch } from './rank.ts';
-import { CLOSEST_MISSES, type ClosestMiss, type Rejection } from './result.ts';
-import { failingRules, rejectionReason, RULE_NUMBER, RULES } from './rules.ts';
+import { CLOSEST_MISSES, compareMissDistance, type ClosestMiss, type Rejection } from './result.ts';
+import { failingRules, missShortfall, rejectionReason, RULE_NUMBER, RULES, type RuleId } from './rules.ts';
 
 const { none: PASS } = RULE_NUMBER;
 
@@ -48,11 +48,15 @@ export function scanEverything(cq: CompiledQuery, counts: Float64Array): Explain
   return { matched, rejected, closestMisses: closestMisses(cq, rejectedClasses) };
 }
 
-/** The rejected classes that failed the fewest rules; ties in class order. Counts only what it must. */
+/**
+ * The rejected classes that failed the fewest rules, nearest first (compareMissDistance);
+ * equal ones in class order. Counts failures on the index, and works out a class's
+ * shortfall only when its count could earn it a place.
+ */
 function closestMisses(cq: CompiledQuery, rejectedClasses: readonly number[]): ClosestMiss[] {
   const ix = cq.ix;
-  const closest: Array<{ c: number; failed: number }> = [];
-  const worstKept = (): number => (closest.length < CLOSEST_MISSES ? Infinity : closest[CLOSEST_MISSES - 1]!.failed);
+  const closest: Array<{ c: number; failed: readonly RuleId[]; failedRules: number; shortfall: number }> = [];
+  const worstKept = () => (closest.length < CLOSEST_MISSES ? undefined : closest[CLOSEST_MISSES - 1]!);
   let provider = -1;
   let providerFailed = 0;
   for (const c of rejectedClasses) {
@@ -60,21 +64,27 @@ function closestMisses(cq: CompiledQuery, rejectedClasses: readonly number[]): C
       provider = ix.classProvider[c]!;
       providerFailed = providerFailureCount(cq, provider);
     }
-    if (providerFailed >= worstKept()) continue;
-    const failed = providerFailed + classFailureCount(cq, c);
-    if (failed >= worstKept()) continue;
+    const worst = worstKept();
+    if (worst !== undefined && providerFailed > worst.failedRules) continue;
+    const failedRules = providerFailed + classFailureCount(cq, c);
+    if (worst !== undefined && failedRules > worst.failedRules) continue;
+    const p = ix.providers[provider]!;
+    const machine = ix.machines[c]!;
+    const failed = failingRules(cq.q, p, machine);
+    const miss = { c, failed, failedRules, shortfall: missShortfall(cq.q, p, machine, failed) };
+    // A miss no nearer than the worst kept stays out: that one came first in class order.
+    if (worst !== undefined && compareMissDistance(miss, worst) >= 0) continue;
     let j = Math.min(closest.length, CLOSEST_MISSES - 1);
-    while (j > 0 && closest[j - 1]!.failed > failed) {
+    while (j > 0 && compareMissDistance(closest[j - 1]!, miss) > 0) {
       closest[j] = closest[j - 1]!;
       j--;
     }
-    closest[j] = { c, failed };
+    closest[j] = miss;
   }
-  return closest.map(({ c }): ClosestMiss => {
+  return closest.map(({ c, failed, failedRules, shortfall }): ClosestMiss => {
     const provider = ix.providers[ix.classProvider[c]!]!;
     const machine = ix.machines[c]!;
-    const failures = failingRules(cq.q, provider, machine)
-      .map((rule) => ({ rule, reason: rejectionReason(rule, cq.q, provider, machine) }));
-    return { providerId: provider.id, classId: machine.id, failedRules: failures.length, failures };
+    const failures = failed.map((rule) => ({ rule, reason: rejectionReason(rule, cq.q, provider, machine) }));
+    return { providerId: provider.id, classId: machine.id, failedRules, shortfall, failures };
   });
 }

@@ -6,11 +6,11 @@ import type { MachineClass, Provider } from '../provider.ts';
 import { compareStrings, normalizeRequest, type NormalizedRequest, type PlacementRequest } from './request.ts';
 import { orderProviders } from './registry-order.ts';
 import {
-  assembleResult, CLOSEST_MISSES, emptyRuleCounts, machineCount, makeSummary,
+  assembleResult, CLOSEST_MISSES, compareMissDistance, emptyRuleCounts, machineCount, makeSummary,
   type ClosestMiss, type PlacementResult, type RankedEntry, type Rejection,
 } from './result.ts';
 import {
-  convertedPrice, diskTotal, failingRules, firstFailingRule, matchingGpuCount, rejectionReason,
+  convertedPrice, diskTotal, failingRules, firstFailingRule, matchingGpuCount, missShortfall, rejectionReason,
 } from './rules.ts';
 import {
   baseScore, cheaperReference, fitNeeds, fitValue, NO_PRICE_REFERENCE, priceValue, spreadValue, totalScore,
@@ -94,13 +94,17 @@ function closestMisses(
 ): ClosestMiss[] {
   // `rejected` is in provider id, class id order and the sort is stable, so ties keep it.
   return rejected
-    .map((r) => ({ ...r, failed: failingRules(q, r.provider, r.machine) }))
-    .sort((a, b) => a.failed.length - b.failed.length)
+    .map((r) => {
+      const failed = failingRules(q, r.provider, r.machine);
+      return { ...r, failed, failedRules: failed.length, shortfall: missShortfall(q, r.provider, r.machine, failed) };
+    })
+    .sort(compareMissDistance)
     .slice(0, CLOSEST_MISSES)
     .map((r) => ({
       providerId: r.provider.id,
       classId: r.machine.id,
-      failedRules: r.failed.length,
+      failedRules: r.failedRules,
+      shortfall: r.shortfall,
       failures: r.failed.map((rule) => ({ rule, reason: rejectionReason(rule, q, r.provider, r.machine) })),
     }));
 }

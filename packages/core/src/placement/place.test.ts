@@ -155,6 +155,62 @@ describe('closest misses', () => {
     expect(result.closestMisses![0]!.failures[0]!.reason).toBe('has 16 cores, needs 32');
   });
 
+  it('ranks a class with 8 of 16 matching GPUs before classes with none', () => {
+    const h100s = (count: number) => [{ model: 'NVIDIA H100 SXM5 80GB', memory_gib: 80, count }];
+    const providers = [
+      // Ids that sort before rheinmain-gpu, so only the shortfall can put it first.
+      ...['alpha', 'bravo', 'charlie'].map((id) => provider(id, { machines: [machine('cpu-a'), machine('cpu-b')] })),
+      provider('delta', { machines: [machine('a100-8x', { gpus: [{ model: 'NVIDIA A100 80GB', memory_gib: 80, count: 8 }] })] }),
+      provider('rheinmain-gpu', { machines: [machine('h100-sxm-8x', { gpus: h100s(8) }), machine('h100-sxm-4x', { gpus: h100s(4) })] }),
+    ];
+    const misses = placeBoth(providers, { gpu: { model: 'h100', minCount: 16 }, explain: true }).closestMisses!;
+    expect(misses.map((m) => [`${m.providerId}/${m.classId}`, m.failedRules, m.shortfall])).toStrictEqual([
+      ['rheinmain-gpu/h100-sxm-8x', 1, 0.5],
+      ['rheinmain-gpu/h100-sxm-4x', 1, 0.75],
+      ['alpha/cpu-a', 1, 1],
+      ['alpha/cpu-b', 1, 1],
+      ['bravo/cpu-a', 1, 1],
+    ]);
+    expect(misses[0]!.failures).toStrictEqual([{ rule: 'gpu', reason: 'has 8 GPUs matching "h100", needs 16' }]);
+  });
+
+  it('ranks has 32 cores of 64 before has 8 of 64', () => {
+    const providers = [
+      provider('a', { machines: [machine('eight', { cores: 8 })] }),
+      provider('b', { machines: [machine('thirty-two', { cores: 32 })] }),
+    ];
+    const misses = placeBoth(providers, { minCores: 64, explain: true }).closestMisses!;
+    expect(misses.map((m) => [m.classId, m.shortfall])).toStrictEqual([['thirty-two', 0.5], ['eight', 0.875]]);
+  });
+
+  it('still ranks fewer failed rules first, however near the class with more', () => {
+    const providers = [
+      provider('a', { machines: [machine('nearly', { cores: 60, memory: 120 })] }),
+      provider('b', { region: 'us-east', machines: [machine('elsewhere', { cores: 64, memory: 128 })] }),
+    ];
+    const misses = placeBoth(providers, { minCores: 64, minMemoryGib: 128, regions: ['eu-central'], explain: true }).closestMisses!;
+    expect(misses.map((m) => [m.classId, m.failedRules])).toStrictEqual([['elsewhere', 1], ['nearly', 2]]);
+    expect(misses[1]!.shortfall).toBeLessThan(misses[0]!.shortfall);
+  });
+
+  it('breaks shortfall ties by provider id, then class id, in any input order', () => {
+    const twin = () => [machine('b', { cores: 16 }), machine('a', { cores: 16 })];
+    const providers = [provider('zeta', { machines: twin() }), provider('alpha', { machines: twin() })];
+    for (const registry of [providers, shuffled(providers, 3).map((p) => ({ ...p, machines: shuffled(p.machines, 5) }))]) {
+      const misses = placeBoth(registry, { minCores: 32, explain: true }).closestMisses!;
+      expect(misses.map((m) => `${m.providerId}/${m.classId}`)).toStrictEqual(['alpha/a', 'alpha/b', 'zeta/a', 'zeta/b']);
+    }
+  });
+
+  it('lets a nearer class late in class order displace earlier ones once five are kept', () => {
+    const providers = [
+      provider('a', { machines: Array.from({ length: 7 }, (_, i) => machine(`m${i}`, { cores: 2 + i })) }),
+      provider('b', { machines: [machine('near', { cores: 15 })] }),
+    ];
+    const misses = placeBoth(providers, { minCores: 16, explain: true }).closestMisses!;
+    expect(misses.map((m) => m.classId)).toStrictEqual(['near', 'm6', 'm5', 'm4', 'm3']);
+  });
+
   it('keeps at most five', () => {
     const providers = [provider('a', { machines: Array.from({ length: 9 }, (_, i) => machine(`m${i}`, { cores: 2 })) })];
     expect(placeBoth(providers, { minCores: 4, explain: true }).closestMisses).toHaveLength(5);

@@ -68,7 +68,25 @@ export interface ClosestMiss {
   providerId: string;
   classId: string;
   failedRules: number;
+  /**
+   * How far the class is from passing: over the failed rules, the sum of how short it
+   * falls of each, each term in (0, 1] — the relative shortfall (needs − has) / needs for
+   * cores, threads, memory, disk size and matching GPUs, the relative excess
+   * (price − max) / max capped at 1 for price, and 1 for any other rule. See `missShortfall`.
+   */
+  shortfall: number;
   failures: RuleFailure[];
+}
+
+/**
+ * Nearest first: fewer failed rules, then the smaller shortfall. Equal misses are left to
+ * the caller, which keeps them in provider id, class id order.
+ */
+export function compareMissDistance(
+  a: { failedRules: number; shortfall: number },
+  b: { failedRules: number; shortfall: number },
+): number {
+  return a.failedRules - b.failedRules || a.shortfall - b.shortfall;
 }
 
 export interface PlacementSummary {
@@ -99,7 +117,10 @@ export interface PlacementResult {
   unsatisfied?: Unsatisfied;
   /** With `explain`: every rejected class, by provider id then class id. */
   rejected?: Rejection[];
-  /** With `explain`: up to {@link CLOSEST_MISSES} rejected classes that failed the fewest rules. */
+  /**
+   * With `explain`: up to {@link CLOSEST_MISSES} rejected classes that failed the fewest
+   * rules; among as many failed rules, the smallest shortfall first, then provider id, class id.
+   */
   closestMisses?: ClosestMiss[];
 }
 

@@ -157,3 +157,48 @@ describe('matching details', () => {
     expect(result.candidates[0]!.price).toStrictEqual({ perHour: 1, currency: 'JPY', converted: null, convertedCurrency: 'EUR' });
   });
 });
+
+describe('shortfall of a closest miss', () => {
+  /** The one closest miss of a one-class registry. */
+  function missOf(p: Provider, req: PlacementRequest) {
+    const misses = placeBoth([p], { ...req, explain: true }).closestMisses!;
+    expect(misses).toHaveLength(1);
+    return misses[0]!;
+  }
+  const a100s = (count: number, memory: number) => [{ model: 'NVIDIA A100', memory_gib: memory, count }];
+  const cases: Array<{ what: string; p: Provider; req: PlacementRequest; shortfall: number }> = [
+    { what: 'cores, relative', p: provider('acme', { machines: [machine('m', { cores: 16 })] }), req: { minCores: 64 }, shortfall: 0.75 },
+    { what: 'threads, relative', p: provider('acme', { machines: [machine('m', { cores: 8, threads: 8 })] }), req: { minThreads: 32 }, shortfall: 0.75 },
+    { what: 'memory, relative', p: provider('acme', { machines: [machine('m', { memory: 96 })] }), req: { minMemoryGib: 128 }, shortfall: 0.25 },
+    { what: 'disk size, relative', p: provider('acme', { machines: [machine('m', { disks: [{ type: 'nvme', size_gb: 500, count: 3 }] })] }), req: { disk: { type: 'nvme', minSizeGb: 2000 } }, shortfall: 0.25 },
+    { what: 'disk of a missing type, 1', p: provider('acme'), req: { disk: { type: 'hdd', minSizeGb: 10 } }, shortfall: 1 },
+    { what: 'matching GPUs, relative', p: provider('acme', { machines: [machine('m', { gpus: a100s(2, 80) })] }), req: { gpu: { model: 'a100', minCount: 8 } }, shortfall: 0.75 },
+    { what: 'no GPU, 1', p: provider('acme'), req: { gpu: { model: 'a100', minCount: 8 } }, shortfall: 1 },
+    { what: 'GPUs with too little memory, 1', p: provider('acme', { machines: [machine('m', { gpus: a100s(8, 40) })] }), req: { gpu: { minCount: 2, minMemoryGib: 80 } }, shortfall: 1 },
+    { what: 'price, relative excess', p: provider('acme', { machines: [machine('m', { price: 2.5 })] }), req: { maxPricePerHour: 2 }, shortfall: 0.25 },
+    { what: 'price, at most 1', p: provider('acme', { machines: [machine('m', { price: 9 })] }), req: { maxPricePerHour: 2 }, shortfall: 1 },
+    { what: 'price over a maximum of 0, 1', p: provider('acme'), req: { maxPricePerHour: 0 }, shortfall: 1 },
+    { what: 'region, 1', p: provider('acme', { region: 'us-east' }), req: { regions: ['eu-west'] }, shortfall: 1 },
+    { what: 'arch, 1', p: provider('acme', { machines: [machine('m', { arch: 'arm64' })] }), req: { arch: 'x86_64' }, shortfall: 1 },
+    { what: 'tags, 1 however many are missing', p: provider('acme'), req: { tags: ['sgx', 'ecc'] }, shortfall: 1 },
+    { what: 'currency, 1', p: provider('acme', { currency: 'JPY' }), req: { maxPricePerHour: 5, rates: {} }, shortfall: 1 },
+    {
+      what: 'the sum over every failed rule',
+      p: provider('acme', { region: 'us-east', machines: [machine('m', { cores: 16, memory: 96 })] }),
+      req: { regions: ['eu-west'], minCores: 64, minMemoryGib: 128 },
+      shortfall: 2,
+    },
+  ];
+
+  it.each(cases)('$what: $shortfall', ({ p, req, shortfall }) => {
+    expect(missOf(p, req).shortfall).toBeCloseTo(shortfall, 12);
+  });
+
+  it('is never more than the number of failed rules, nor 0 for a miss', () => {
+    for (const { p, req } of cases) {
+      const miss = missOf(p, req);
+      expect(miss.shortfall).toBeGreaterThan(0);
+      expect(miss.shortfall).toBeLessThanOrEqual(miss.failedRules);
+    }
+  });
+});

@@ -77,6 +77,57 @@ export function failingRules(q: NormalizedRequest, provider: Provider, machine: 
   return RULES.filter((rule) => !passesRule(rule, q, provider, machine));
 }
 
+/**
+ * How near a rejected class came to passing: the sum, over the rules it failed, of how
+ * short it fell of each, every term in (0, 1] (see {@link ruleShortfall}). 0 for a class
+ * that fails nothing, `failed.length` at most. Closest misses with the same number of
+ * failed rules rank by it, smallest first. `failed` comes from {@link failingRules}; the
+ * terms are added in that (RULES) order, so every path that asks gets the same number.
+ */
+export function missShortfall(q: NormalizedRequest, provider: Provider, machine: MachineClass, failed: readonly RuleId[]): number {
+  let sum = 0;
+  for (const rule of failed) sum += ruleShortfall(rule, q, provider, machine);
+  return sum;
+}
+
+/**
+ * How far short of `rule` a class that fails it falls, in (0, 1]:
+ * - cores, threads, memory, disk size, GPU count: the relative shortfall
+ *   (needs − has) / needs. GPUs count only when they match the model and memory asked,
+ *   so a class with no such GPU is 1; so is a class without a disk of the asked type.
+ * - price: the relative excess (price − max) / max, in the request's currency, at most 1
+ *   (a class three times too dear is as far off as one that cannot pass at all).
+ * - provider, region, country, image, arch, tags, currency: 1, since no amount of them is
+ *   nearer than another.
+ * Meaningless for a rule the class passes.
+ */
+export function ruleShortfall(rule: RuleId, q: NormalizedRequest, provider: Provider, machine: MachineClass): number {
+  switch (rule) {
+    case 'gpu': return q.gpu === undefined ? 1 : relativeShortfall(matchingGpuCount(machine, q.gpu), q.gpu.minCount);
+    case 'cores': return relativeShortfall(machine.cpu.cores, q.minCores);
+    case 'threads': return relativeShortfall(machine.cpu.threads, q.minThreads);
+    case 'memory': return relativeShortfall(machine.memory_gib, q.minMemoryGib);
+    case 'disk': {
+      const disk = q.disk;
+      if (disk === undefined || (disk.type !== undefined && !machine.disks.some((d) => d.type === disk.type))) return 1;
+      return relativeShortfall(diskTotal(machine, disk.type), disk.minSizeGb);
+    }
+    case 'price': {
+      const price = convertedPrice(q, provider, machine);
+      const max = q.maxPricePerHour;
+      if (price === undefined || max === undefined || !(max > 0)) return 1;
+      return Math.min(1, (price - max) / max);
+    }
+    default: return 1;
+  }
+}
+
+/** (needs − has) / needs, in (0, 1] for 0 ≤ has < needs; 1 when needs is 0, which a failed rule never has. */
+function relativeShortfall(has: number, needs: number): number {
+  if (!(needs > 0)) return 1;
+  return Math.min(1, Math.max(0, (needs - has) / needs));
+}
+
 /** Total size in GB of the class's disks of `type`, or of all its disks. */
 export function diskTotal(machine: MachineClass, type: DiskType | undefined): number {
   let total = 0;
