@@ -60,9 +60,10 @@ export function renderExplanation(result: PlacementResult): string {
   }
   const misses = result.closestMisses ?? [];
   if (result.candidates.length === 0 && misses.length > 0) {
-    out.push('', 'Closest misses (what would have to give):');
+    out.push('', 'Closest misses, nearest first (what would have to give):');
     for (const m of misses) {
-      out.push(`  ${m.providerId}/${m.classId}: ${m.failures.map((f) => `${f.rule}: ${f.reason}`).join('; ')}`);
+      const off = `${m.failedRules} rule${m.failedRules === 1 ? '' : 's'} failed, shortfall ${m.shortfall.toFixed(2)}`;
+      out.push(`  ${m.providerId}/${m.classId} (${off}): ${m.failures.map((f) => `${f.rule}: ${f.reason}`).join('; ')}`);
     }
   }
   return out.join('\n');
