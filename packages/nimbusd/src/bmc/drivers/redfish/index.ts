@@ -1,0 +1,57 @@
+import type { BmcClient, BmcConfig, BmcDriver, ConfigProblem } from '../../driver.ts';
+import { BmcConfigError } from '../../errors.ts';
+import { FEATURES } from '../../features.ts';
+import { RedfishClient } from './client.ts';
+import { normalizeFingerprint } from './tls.ts';
+
+export { RedfishClient } from './client.ts';
+
+/** The Redfish port when the config names none. */
+export const DEFAULT_REDFISH_PORT = 443;
+
+function validate(config: BmcConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (config.driver !== 'redfish') problems.push({ setting: 'driver', message: `expected "redfish", got "${String(config.driver)}"` });
+  if (typeof config.host !== 'string' || config.host.trim() === '') problems.push({ setting: 'host', message: 'is required' });
+  else if (/[/\s]/.test(config.host) || /^[a-z][a-z0-9+.-]*:\/\//i.test(config.host)) {
+    problems.push({ setting: 'host', message: `must be a host name or address without scheme or path, got "${config.host}"` });
+  }
+  if (config.port !== undefined && !(Number.isInteger(config.port) && config.port >= 1 && config.port <= 65535)) {
+    problems.push({ setting: 'port', message: `must be a whole number from 1 to 65535, got ${String(config.port)}` });
+  }
+  if (typeof config.username !== 'string' || config.username === '') problems.push({ setting: 'username', message: 'is required' });
+  // Say that it is missing, never what it is.
+  if (typeof config.password !== 'string' || config.password === '') problems.push({ setting: 'password', message: 'is required' });
+  if (config.scheme !== undefined && config.scheme !== 'https' && config.scheme !== 'http') {
+    problems.push({ setting: 'scheme', message: `must be "https" or "http", got "${String(config.scheme)}"` });
+  }
+  if (config.tlsFingerprint !== undefined) {
+    if (normalizeFingerprint(config.tlsFingerprint) === null) {
+      problems.push({ setting: 'tlsFingerprint', message: 'must be a SHA-256 fingerprint: 64 hex digits, colons allowed' });
+    } else if (config.scheme === 'http') {
+      problems.push({ setting: 'tlsFingerprint', message: 'has no meaning with scheme "http"' });
+    }
+  }
+  for (const setting of ['kg', 'cipherSuite'] as const) {
+    if (config[setting] !== undefined) problems.push({ setting, message: 'is an IPMI setting; the Redfish driver does not use it' });
+  }
+  return problems;
+}
+
+function create(config: BmcConfig): BmcClient {
+  const problems = validate(config);
+  if (problems.length > 0) throw new BmcConfigError(`Redfish BMC ${String(config.host)}: ${problems.map((p) => `${p.setting} ${p.message}`).join('; ')}`);
+  const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  const origin = `${config.scheme ?? 'https'}://${host}:${config.port ?? DEFAULT_REDFISH_PORT}`;
+  const options = { origin, username: config.username, password: config.password };
+  return new RedfishClient(config.tlsFingerprint !== undefined ? { ...options, tlsFingerprint: config.tlsFingerprint } : options);
+}
+
+/** Redfish over HTTPS: sessions, ETags, ComputerSystem.Reset, Boot override, VirtualMedia. */
+export const redfishDriver: BmcDriver = {
+  name: 'redfish',
+  protocol: 'redfish',
+  features: FEATURES,
+  validate,
+  create,
+};

@@ -1,0 +1,224 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BmcClient, BmcConfig } from '../../driver.ts';
+import { BmcAuthError, BmcProtocolError, BmcUnsupportedError } from '../../errors.ts';
+import { redfishDriver } from './index.ts';
+
+// The driver's peer is the Redfish emulator serving the DMTF mockups, run as its own
+// process (like ipmi_sim for IPMI); faults are set through its control endpoint.
+const EMULATOR_CLI = resolve(import.meta.dirname, '../../../../../../test/redfish-emulator/cli.ts');
+
+interface Peer {
+  url: string;
+  child: ChildProcess;
+  control(body: object): Promise<void>;
+  /** A plain GET with Basic auth, bypassing the driver. */
+  get(path: string): Promise<Record<string, unknown>>;
+}
+
+async function startPeer(mockup: string, extra: string[] = []): Promise<Peer> {
+  const child = spawn(process.execPath, [EMULATOR_CLI, '--mockup', mockup, '--port', '0', '--control', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const url = line.trim();
+  const auth = `Basic ${Buffer.from('admin:password').toString('base64')}`;
+  return {
+    url,
+    child,
+    async control(body) {
+      const res = await fetch(`${url}/redfish-emulator/faults`, { method: 'POST', body: JSON.stringify(body) });
+      expect(res.status).toBe(204);
+    },
+    async get(path) {
+      const res = await fetch(`${url}${path}`, { headers: { Authorization: auth } });
+      return (await res.json()) as Record<string, unknown>;
+    },
+  };
+}
+
+function configFor(peer: Peer, overrides: Partial<BmcConfig> = {}): BmcConfig {
+  const { hostname, port } = new URL(peer.url);
+  return { driver: 'redfish', host: hostname, port: Number(port), scheme: 'http', username: 'admin', password: 'password', ...overrides };
+}
+
+const LAYOUTS = [
+  { mockup: 'public-rackmount1', system: '/redfish/v1/Systems/437XR1138R2', media: 'system', cpus: 1, mac: '12:44:6a:3b:04:11', nics: 3 },
+  { mockup: 'public-tower', system: '/redfish/v1/Systems/437XR1238R2', media: 'manager', cpus: 8, mac: 'fb:aa:1d:4e:d0:7a', nics: 2 },
+  { mockup: 'public-bladed', system: '/redfish/v1/Systems/529QB9450R6', media: 'none', cpus: 1, mac: undefined, nics: 0 },
+] as const;
+
+describe.each(LAYOUTS)('redfish driver against the emulator serving $mockup', ({ mockup, system, media, cpus, mac, nics }) => {
+  let peer: Peer;
+  let client: BmcClient;
+  beforeAll(async () => {
+    // Paging on, so every collection walk follows Members@odata.nextLink.
+    peer = await startPeer(mockup, ['--page-size', '2']);
+    client = redfishDriver.create(configFor(peer));
+  });
+  afterAll(async () => {
+    await client.close();
+    peer.child.kill();
+  });
+
+  it('powers off, on and cycles, and a plain GET then shows the PowerState', async () => {
+    expect(await client.powerState!()).toBe('on');
+    await client.setPower!('off');
+    expect((await peer.get(system))['PowerState']).toBe('Off');
+    await client.setPower!('off'); // already off: nothing to do, no error
+    await client.setPower!('on');
+    expect((await peer.get(system))['PowerState']).toBe('On');
+    await client.setPower!('cycle'); // no PowerCycle in these mockups: ForceOff then On
+    expect((await peer.get(system))['PowerState']).toBe('On');
+    await client.setPower!('soft-off');
+    expect(await client.powerState!()).toBe('off');
+    await client.setPower!('reset'); // reset of an off machine powers it on
+    expect((await peer.get(system))['PowerState']).toBe('On');
+  });
+
+  it('sets boot override PXE once, as a plain GET then shows', async () => {
+    await client.setBootOverride!({ device: 'pxe', persistent: false, mode: 'uefi' });
+    const boot = (await peer.get(system))['Boot'] as Record<string, unknown>;
+    expect(boot['BootSourceOverrideTarget']).toBe('Pxe');
+    expect(boot['BootSourceOverrideEnabled']).toBe('Once');
+    expect(await client.bootOverride!()).toMatchObject({ device: 'pxe', persistent: false });
+    await client.setBootOverride!({ device: 'disk', persistent: true, mode: 'uefi' });
+    expect(await client.bootOverride!()).toMatchObject({ device: 'disk', persistent: true });
+  });
+
+  it('reads an inventory across paged collections', async () => {
+    const inventory = await client.inventory!();
+    expect(inventory.system.serial).toBeTruthy();
+    // Collections are served two members a page, so these counts need every nextLink followed.
+    expect(inventory.cpus).toHaveLength(cpus); // GPUs and FPGAs are not CPUs; rackmount1's CPU2 socket is Absent
+    expect(inventory.nics).toHaveLength(nics); // VLAN interfaces repeat a MAC; the bladed systems list none
+    if (mac !== undefined) expect(inventory.nics.map((n) => n.mac)).toContain(mac);
+    expect(inventory.memory.totalGib ?? 0).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reads temperatures from the chassis', async () => {
+    const readings = await client.sensors!();
+    const temperatures = readings.filter((r) => r.kind === 'temperature');
+    expect(temperatures.length).toBeGreaterThan(0);
+    expect(temperatures.some((t) => typeof t.value === 'number' && t.unit === 'C')).toBe(true);
+  });
+
+  it(`virtual media: ${media === 'none' ? 'unsupported, this mockup has none' : `inserts and ejects (under the ${media})`}`, async () => {
+    if (media === 'none') {
+      await expect(client.insertMedia!('http://images.example/boot.iso')).rejects.toBeInstanceOf(BmcUnsupportedError);
+      return;
+    }
+    await client.insertMedia!('http://images.example/boot.iso');
+    const path = media === 'system' ? `${system}/VirtualMedia/CD1` : '/redfish/v1/Managers/BMC/VirtualMedia/CD1';
+    expect(await peer.get(path)).toMatchObject({ Image: 'http://images.example/boot.iso', Inserted: true });
+    await client.ejectMedia!();
+    expect(await peer.get(path)).toMatchObject({ Inserted: false });
+    await client.ejectMedia!(); // nothing inserted: harmless
+  });
+});
+
+describe('redfish driver faults', () => {
+  let peer: Peer;
+  const system = '/redfish/v1/Systems/437XR1138R2';
+  beforeAll(async () => {
+    peer = await startPeer('public-rackmount1');
+  });
+  afterEach(async () => {
+    await peer.control({ clearFaults: true });
+  });
+  afterAll(() => {
+    peer.child.kill();
+  });
+
+  it('logs in again, once, when the BMC expires its session', async () => {
+    const client = redfishDriver.create(configFor(peer));
+    expect(await client.powerState!()).toBe('on');
+    const before = (await peer.get('/redfish/v1/SessionService/Sessions'))['Members'] as unknown[];
+    expect(before).toHaveLength(1);
+    await peer.control({ expireSessions: true });
+    expect(await client.powerState!()).toBe('on');
+    expect((await peer.get('/redfish/v1/SessionService/Sessions'))['Members']).toHaveLength(1);
+    // Requests in flight together when the session dies share one new login.
+    await peer.control({ expireSessions: true });
+    await Promise.all([client.powerState!(), client.powerState!(), client.bootOverride!()]);
+    expect((await peer.get('/redfish/v1/SessionService/Sessions'))['Members']).toHaveLength(1);
+    await client.close();
+    expect((await peer.get('/redfish/v1/SessionService/Sessions'))['Members']).toEqual([]);
+  });
+
+  it('re-reads and retries once when the ETag it sent is stale', async () => {
+    const client = redfishDriver.create(configFor(peer));
+    // The system changes between the driver's read and its PATCH: the first PATCH gets 412.
+    await peer.control({ conflictOnNextPatch: system });
+    await client.setBootOverride!({ device: 'cdrom', persistent: true, mode: 'uefi' });
+    expect((await peer.get(system))['Boot']).toMatchObject({ BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Continuous' });
+    expect((await peer.get(system))['Oem']).toMatchObject({ RedfishEmulator: { Revision: 1 } });
+    await client.close();
+  });
+
+  it.each(['http-500', 'malformed-json'] as const)('turns %s into a BmcProtocolError naming the URL', async (kind) => {
+    const client = redfishDriver.create(configFor(peer));
+    await peer.control({ fault: { path: system, kind } });
+    const err = await client.powerState!().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BmcProtocolError);
+    expect((err as BmcProtocolError).target).toBe(`${peer.url}${system}`);
+    expect((err as Error).message).toContain(`${peer.url}${system}`);
+    if (kind === 'http-500') expect((err as BmcProtocolError).messageId).toMatch(/\.InternalError$/);
+    await client.close();
+  });
+
+  it('maps a refused ResetType to a BmcProtocolError with the MessageId', async () => {
+    // rackmount1 lists no PowerCycle; asking the emulator directly shows the service's answer.
+    const res = await fetch(`${peer.url}${system}/Actions/ComputerSystem.Reset`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from('admin:password').toString('base64')}` },
+      body: JSON.stringify({ ResetType: 'PowerCycle' }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { '@Message.ExtendedInfo': { MessageId: string }[] } };
+    expect(body.error['@Message.ExtendedInfo'][0]!.MessageId).toMatch(/\.ActionParameterValueNotInList$/);
+  });
+
+  it('reports bad credentials as BmcAuthError without the password', async () => {
+    const client = redfishDriver.create(configFor(peer, { password: 'not-the-password' }));
+    const err = await client.powerState!().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BmcAuthError);
+    expect((err as Error).message).not.toContain('not-the-password');
+  });
+
+  it('falls back to Basic auth when the service offers no sessions', async () => {
+    const basicPeer = await startPeer('public-rackmount1', ['--no-sessions']);
+    try {
+      const client = redfishDriver.create(configFor(basicPeer));
+      expect(await client.powerState!()).toBe('on');
+      expect((client as unknown as { authKind: string }).authKind).toBe('basic');
+      await client.close();
+    } finally {
+      basicPeer.child.kill();
+    }
+  });
+});
+
+describe('redfishDriver.validate', () => {
+  const good: BmcConfig = { driver: 'redfish', host: 'bmc1.example', username: 'admin', password: 'secret' };
+  it('accepts a complete config', () => {
+    expect(redfishDriver.validate(good)).toEqual([]);
+  });
+  it.each([
+    [{ host: '' }, 'host'],
+    [{ host: 'https://bmc1.example' }, 'host'],
+    [{ port: 70000 }, 'port'],
+    [{ password: '' }, 'password'],
+    [{ tlsFingerprint: 'abc' }, 'tlsFingerprint'],
+    [{ scheme: 'http', tlsFingerprint: 'ab'.repeat(32) }, 'tlsFingerprint'],
+    [{ cipherSuite: 3 }, 'cipherSuite'],
+  ] as [Partial<BmcConfig>, string][])('rejects %o in setting %s before any network call', (change, setting) => {
+    expect(redfishDriver.validate({ ...good, ...change }).map((p) => p.setting)).toContain(setting);
+    expect(() => redfishDriver.create({ ...good, ...change })).toThrow(/Redfish BMC/);
+  });
+  it('never repeats the password in a problem', () => {
+    const problems = redfishDriver.validate({ ...good, port: -1, password: 'hunter2' });
+    expect(JSON.stringify(problems)).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Starts OpenIPMI's ipmi_sim as a fake BMC on 127.0.0.1 for tests: its own lan.conf,
+ * emulator file and a chassis_control script that keeps power and boot device in files
+ * of a temp dir. `ipmitool()` runs the reference client against it.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function onPath(binary: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
+}
+
+/** Why the IPMI peer tests cannot run here, or undefined when they can. */
+export function ipmiPeersMissing(): string | undefined {
+  const missing = ['ipmi_sim', 'ipmitool'].filter((b) => !onPath(b));
+  return missing.length ? `${missing.join(' and ')} not installed (Debian packages openipmi, ipmitool)` : undefined;
+}
+
+/** A UDP port nothing listens on right now. */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+// Power and boot device live in files, so the test can also look at them directly.
+const CHASSIS_SCRIPT = `#!/bin/sh
+S=$1; shift; op=$1; shift
+echo "$op $*" >> "$S/calls.log"
+[ -f "$S/power" ] || echo 0 > "$S/power"
+[ -f "$S/boot" ] || echo default > "$S/boot"
+case $op in
+  get) for p in "$@"; do case $p in
+         power) echo "power:$(cat "$S/power")";;
+         boot)  echo "boot:$(cat "$S/boot")";;
+         *) echo "bad parm $p"; exit 1;; esac; done;;
+  set) while [ $# -ge 2 ]; do case $1 in
+         power) echo "$2" > "$S/power";;
+         boot)  echo "$2" > "$S/boot";;
+         reset|shutdown|identify) ;;
+         *) echo "bad parm $1"; exit 1;; esac; shift 2; done;;
+  check) exit 1;;
+  *) echo "bad op $op"; exit 1;;
+esac
+exit 0
+`;
+
+const EMULATOR = `mc_setbmc 0x20
+mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr
+sel_enable 0x20 1000 0x0a
+mc_enable 0x20
+`;
+
+function lanConf(port: number, dir: string, username: string, password: string): string {
+  return `name "nimbustest"
+set_working_mc 0x20
+  startlan 1
+    addr 127.0.0.1 ${port}
+    priv_limit admin
+    allowed_auths_callback none md2 md5 straight
+    allowed_auths_user none md2 md5 straight
+    allowed_auths_operator none md2 md5 straight
+    allowed_auths_admin none md2 md5 straight
+    guid a123456789abcdefa123456789abcdef
+  endlan
+  chassis_control "${dir}/chassis.sh ${dir}/state"
+  user 2 true  "${username}" "${password}" admin 10 none md2 md5 straight
+`;
+}
+
+// Get Channel Authentication Capabilities, IPMI 1.5 framing: answered once the simulator listens.
+const PROBE = Buffer.from('0600ff07' + '00' + '00000000' + '00000000' + '09' + '2018c88104388e04b1', 'hex');
+
+export class IpmiSim {
+  readonly host = '127.0.0.1';
+  readonly username = 'admin';
+  readonly password = 'nimbus-test-pw';
+  readonly dir: string;
+  port = 0;
+  #child: ChildProcess | undefined;
+  #log = '';
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'nimbus-ipmi-sim-'));
+  }
+
+  async start(): Promise<this> {
+    this.port = await freeUdpPort();
+    mkdirSync(join(this.dir, 'state'));
+    mkdirSync(join(this.dir, 'persist'));
+    writeFileSync(join(this.dir, 'chassis.sh'), CHASSIS_SCRIPT);
+    chmodSync(join(this.dir, 'chassis.sh'), 0o755);
+    writeFileSync(join(this.dir, 'bmc.emu'), EMULATOR);
+    writeFileSync(join(this.dir, 'lan.conf'), lanConf(this.port, this.dir, this.username, this.password));
+    const child = spawn('ipmi_sim', ['-c', 'lan.conf', '-f', 'bmc.emu', '-s', 'persist', '-n'], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    child.stdout?.on('data', (d: Buffer) => { this.#log += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { this.#log += d.toString(); });
+    try {
+      await this.#waitReady();
+    } catch (e) {
+      await this.stop(); // leave no simulator behind when it never came up
+      throw e;
+    }
+    return this;
+  }
+
+  async #waitReady(): Promise<void> {
+    const s = createSocket('udp4');
+    try {
+      for (let i = 0; i < 50; i++) {
+        if (this.#child?.exitCode !== null) throw new Error(`ipmi_sim exited: ${this.#log}`);
+        const answered = await new Promise<boolean>((resolve) => {
+          const onMessage = () => { clearTimeout(t); resolve(true); };
+          const t = setTimeout(() => { s.off('message', onMessage); resolve(false); }, 100);
+          s.once('message', onMessage);
+          s.send(PROBE, this.port, this.host);
+        });
+        if (answered) return;
+      }
+      throw new Error(`ipmi_sim did not answer on ${this.host}:${this.port}: ${this.#log}`);
+    } finally {
+      s.close();
+    }
+  }
+
+  /** Every call ipmi_sim made to the chassis script, e.g. `get power`, `set power 1`. */
+  async calls(): Promise<string[]> {
+    try {
+      return readFileSync(join(this.dir, 'state', 'calls.log'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Runs `ipmitool -I lanplus -C 3` against the simulator; returns stdout and stderr together. */
+  ipmitool(...args: string[]): Promise<string> {
+    const argv = ['-I', 'lanplus', '-C', '3', '-H', this.host, '-p', String(this.port), '-U', this.username, '-P', this.password, ...args];
+    return new Promise((resolve) => {
+      execFile('ipmitool', argv, { timeout: 20_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child && child.exitCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
