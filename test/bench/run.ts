@@ -14,6 +14,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BENCHES: { name: string; load: () => Promise<{ run: () => Promise<BenchSection> }> }[] = [
   { name: 'placement', load: () => import('./placement.bench.ts') },
   { name: 'registry-load', load: () => import('./registry-load.bench.ts') },
+  { name: 'ipmi', load: () => import('./ipmi.bench.ts') },
+  { name: 'bmc-sweep', load: () => import('./bmc-sweep.bench.ts') },
 ];
 
 const filter = process.argv.slice(2);

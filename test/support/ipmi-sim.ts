@@ -56,7 +56,7 @@ sel_enable 0x20 1000 0x0a
 mc_enable 0x20
 `;
 
-function lanConf(port: number, dir: string, username: string, password: string): string {
+function lanConf(port: number, dir: string, username: string, password: string, chassisScript: boolean): string {
   return `name "nimbustest"
 set_working_mc 0x20
   startlan 1
@@ -68,8 +68,7 @@ set_working_mc 0x20
     allowed_auths_admin none md2 md5 straight
     guid a123456789abcdefa123456789abcdef
   endlan
-  chassis_control "${dir}/chassis.sh ${dir}/state"
-  user 2 true  "${username}" "${password}" admin 10 none md2 md5 straight
+${chassisScript ? `  chassis_control "${dir}/chassis.sh ${dir}/state"\n` : ''}  user 2 true  "${username}" "${password}" admin 10 none md2 md5 straight
 `;
 }
 
@@ -85,8 +84,16 @@ export class IpmiSim {
   #child: ChildProcess | undefined;
   #log = '';
 
-  constructor() {
+  /**
+   * Without the chassis script, ipmi_sim answers power status from its own memory
+   * (always off) and refuses power and boot-device changes: a simulator for measuring
+   * the protocol alone, without a shell script run per call.
+   */
+  readonly chassisScript: boolean;
+
+  constructor(options: { chassisScript?: boolean } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'nimbus-ipmi-sim-'));
+    this.chassisScript = options.chassisScript ?? true;
   }
 
   async start(): Promise<this> {
@@ -96,7 +103,7 @@ export class IpmiSim {
     writeFileSync(join(this.dir, 'chassis.sh'), CHASSIS_SCRIPT);
     chmodSync(join(this.dir, 'chassis.sh'), 0o755);
     writeFileSync(join(this.dir, 'bmc.emu'), EMULATOR);
-    writeFileSync(join(this.dir, 'lan.conf'), lanConf(this.port, this.dir, this.username, this.password));
+    writeFileSync(join(this.dir, 'lan.conf'), lanConf(this.port, this.dir, this.username, this.password, this.chassisScript));
     const child = spawn('ipmi_sim', ['-c', 'lan.conf', '-f', 'bmc.emu', '-s', 'persist', '-n'], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     child.stdout?.on('data', (d: Buffer) => { this.#log += d.toString(); });

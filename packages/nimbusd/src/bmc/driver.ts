@@ -21,6 +21,11 @@ export interface BmcConfig {
   scheme?: 'https' | 'http';
   /** Redfish: SHA-256 fingerprint of a self-signed BMC certificate to trust instead of a CA. */
   tlsFingerprint?: string;
+  /**
+   * Redfish: which ComputerSystem to drive when the service has several (a blade chassis,
+   * a multi-node enclosure): its `Id` or its `@odata.id` path. Default: the first member of Systems.
+   */
+  system?: string;
 }
 
 /** A settings problem found by `validate`: which setting and what is wrong with it. */

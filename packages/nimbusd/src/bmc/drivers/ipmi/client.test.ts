@@ -72,6 +72,7 @@ describe('validate', () => {
 
   it('accepts usable settings', () => {
     expect(validateIpmiConfig({ ...ok, port: 623, kg: '00112233', cipherSuite: 17 })).toEqual([]);
+    expect(validateIpmiConfig({ ...ok, system: 'Blade1' })).toEqual([{ setting: 'system', message: 'is a Redfish setting; the IPMI driver does not use it' }]);
   });
 
   it('names each wrong setting, and never echoes a secret', () => {

@@ -31,6 +31,9 @@ export function validateIpmiConfig(c: BmcConfig): ConfigProblem[] {
     problems.push({ setting: 'kg', message: `must be hex, an even number of digits, at most ${MAX_KEY_BYTES} bytes` });
   }
   if (c.cipherSuite !== undefined && c.cipherSuite !== 3 && c.cipherSuite !== 17) problems.push({ setting: 'cipherSuite', message: 'must be 3 or 17' });
+  for (const setting of ['scheme', 'tlsFingerprint', 'system'] as const) {
+    if (c[setting] !== undefined) problems.push({ setting, message: 'is a Redfish setting; the IPMI driver does not use it' });
+  }
   return problems;
 }
 

@@ -10,6 +10,7 @@ import { bootOverrideOf, bootPatch } from './boot.ts';
 import { linkOf, readInventory, readMembers } from './inventory.ts';
 import { DEFAULT_RESET_TYPES, resetTypesFor, toPowerState } from './reset-type.ts';
 import { readSensors } from './sensors.ts';
+import { selectSystem } from './system-select.ts';
 import { type Json, RedfishStatusError, RedfishTransport, type TransportOptions } from './transport.ts';
 
 /** How often, and how many times, to look for `Off` between the two halves of ForceOff + On. */
@@ -20,17 +21,28 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+export interface RedfishClientOptions extends TransportOptions {
+  /** The ComputerSystem to drive, by `Id` or `@odata.id` path; default the first member of Systems. */
+  system?: string;
+}
+
 /**
- * One Redfish service, driving its first ComputerSystem. Every path after the service
- * root comes from links the service gives (`Systems`, `Managers`, `@odata.id`s).
+ * One Redfish service, driving one of its ComputerSystems (`system`, else the first).
+ * Every path after the service root comes from links the service gives (`Systems`,
+ * `Managers`, `@odata.id`s) or from the config's `system`.
  */
 export class RedfishClient implements BmcClient {
   readonly features: readonly Feature[] = FEATURES;
   readonly #transport: RedfishTransport;
+  readonly #origin: string;
+  readonly #wantedSystem: string | undefined;
   #systemPath: string | undefined;
 
-  constructor(options: TransportOptions) {
-    this.#transport = new RedfishTransport(options);
+  constructor(options: RedfishClientOptions) {
+    const { system, ...transport } = options;
+    this.#transport = new RedfishTransport(transport);
+    this.#origin = options.origin;
+    this.#wantedSystem = system;
   }
 
   /** `basic` or `session` once connected; for tests and diagnostics. */
@@ -43,9 +55,10 @@ export class RedfishClient implements BmcClient {
       const root = await this.#transport.root(signal);
       const systems = linkOf(root, 'Systems');
       if (systems === undefined) throw new BmcUnsupportedError('the Redfish service root links no Systems collection');
-      const [first] = await this.#transport.members(systems, signal);
-      if (first === undefined) throw new BmcUnsupportedError(`the Redfish Systems collection ${systems} is empty`);
-      this.#systemPath = first;
+      const selected = await selectSystem(this.#transport, this.#origin, systems, this.#wantedSystem, signal);
+      this.#systemPath = selected.path;
+      // Selecting by path already read the system: no second GET on this first call.
+      if (selected.body !== undefined) return selected.etag !== undefined ? { path: selected.path, body: selected.body, etag: selected.etag } : { path: selected.path, body: selected.body };
     }
     const { body, etag } = await this.#transport.get(this.#systemPath, signal);
     return etag !== undefined ? { path: this.#systemPath, body, etag } : { path: this.#systemPath, body };

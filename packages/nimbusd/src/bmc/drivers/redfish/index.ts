@@ -1,13 +1,16 @@
 import type { BmcClient, BmcConfig, BmcDriver, ConfigProblem } from '../../driver.ts';
 import { BmcConfigError } from '../../errors.ts';
 import { FEATURES } from '../../features.ts';
-import { RedfishClient } from './client.ts';
+import { RedfishClient, type RedfishClientOptions } from './client.ts';
+import { systemSettingProblem } from './system-select.ts';
 import { normalizeFingerprint } from './tls.ts';
 
-export { RedfishClient } from './client.ts';
+export { RedfishClient, type RedfishClientOptions } from './client.ts';
 
 /** The Redfish port when the config names none. */
 export const DEFAULT_REDFISH_PORT = 443;
+/** With `scheme: 'http'` (emulators, labs) the port defaults to HTTP's. */
+export const DEFAULT_REDFISH_HTTP_PORT = 80;
 
 function validate(config: BmcConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -32,6 +35,10 @@ function validate(config: BmcConfig): ConfigProblem[] {
       problems.push({ setting: 'tlsFingerprint', message: 'has no meaning with scheme "http"' });
     }
   }
+  if (config.system !== undefined) {
+    const problem = systemSettingProblem(config.system);
+    if (problem !== undefined) problems.push({ setting: 'system', message: problem });
+  }
   for (const setting of ['kg', 'cipherSuite'] as const) {
     if (config[setting] !== undefined) problems.push({ setting, message: 'is an IPMI setting; the Redfish driver does not use it' });
   }
@@ -42,9 +49,12 @@ function create(config: BmcConfig): BmcClient {
   const problems = validate(config);
   if (problems.length > 0) throw new BmcConfigError(`Redfish BMC ${String(config.host)}: ${problems.map((p) => `${p.setting} ${p.message}`).join('; ')}`);
   const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
-  const origin = `${config.scheme ?? 'https'}://${host}:${config.port ?? DEFAULT_REDFISH_PORT}`;
-  const options = { origin, username: config.username, password: config.password };
-  return new RedfishClient(config.tlsFingerprint !== undefined ? { ...options, tlsFingerprint: config.tlsFingerprint } : options);
+  const scheme = config.scheme ?? 'https';
+  const origin = `${scheme}://${host}:${config.port ?? (scheme === 'http' ? DEFAULT_REDFISH_HTTP_PORT : DEFAULT_REDFISH_PORT)}`;
+  const options: RedfishClientOptions = { origin, username: config.username, password: config.password };
+  if (config.tlsFingerprint !== undefined) options.tlsFingerprint = config.tlsFingerprint;
+  if (config.system !== undefined) options.system = config.system;
+  return new RedfishClient(options);
 }
 
 /** Redfish over HTTPS: sessions, ETags, ComputerSystem.Reset, Boot override, VirtualMedia. */

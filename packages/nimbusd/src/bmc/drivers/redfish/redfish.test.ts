@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BmcClient, BmcConfig } from '../../driver.ts';
-import { BmcAuthError, BmcProtocolError, BmcUnsupportedError } from '../../errors.ts';
+import { BmcAuthError, BmcConfigError, BmcProtocolError, BmcUnsupportedError } from '../../errors.ts';
 import { redfishDriver } from './index.ts';
 
 // The driver's peer is the Redfish emulator serving the DMTF mockups, run as its own
@@ -200,6 +200,66 @@ describe('redfish driver faults', () => {
   });
 });
 
+describe('redfish driver choosing one of several systems', () => {
+  const BLADES = ['529QB9450R6', '529QB9451R6', '529QB9452R6', '529QB9453R6'];
+  let bladed: Peer;
+  let copies: Peer;
+  beforeAll(async () => {
+    // Paged two a page, so finding a blade by Id follows Members@odata.nextLink.
+    [bladed, copies] = await Promise.all([startPeer('public-bladed', ['--page-size', '2']), startPeer('public-rackmount1', ['--systems', '5'])]);
+  });
+  afterAll(() => {
+    bladed.child.kill();
+    copies.child.kill();
+  });
+  const powerOf = async (peer: Peer, id: string): Promise<unknown> => (await peer.get(`/redfish/v1/Systems/${id}`))['PowerState'];
+
+  it('drives the blade named by Id and leaves the others alone', async () => {
+    const client = redfishDriver.create(configFor(bladed, { system: '529QB9452R6' }));
+    await client.setPower!('off');
+    expect(await client.powerState!()).toBe('off');
+    expect(await Promise.all(BLADES.map((id) => powerOf(bladed, id)))).toEqual(['On', 'On', 'Off', 'On']);
+    await client.setPower!('on');
+    expect(await powerOf(bladed, '529QB9452R6')).toBe('On');
+    await client.close();
+  });
+
+  it('drives the blade named by @odata.id path, and the first blade without a system', async () => {
+    const byPath = redfishDriver.create(configFor(bladed, { system: '/redfish/v1/Systems/529QB9453R6/' }));
+    const byDefault = redfishDriver.create(configFor(bladed));
+    await byPath.setBootOverride!({ device: 'pxe', persistent: false, mode: 'uefi' });
+    expect((await bladed.get('/redfish/v1/Systems/529QB9453R6'))['Boot']).toMatchObject({ BootSourceOverrideTarget: 'Pxe' });
+    await byDefault.setPower!('off');
+    expect(await Promise.all(BLADES.map((id) => powerOf(bladed, id)))).toEqual(['Off', 'On', 'On', 'On']);
+    await byDefault.setPower!('on');
+    await Promise.all([byPath.close(), byDefault.close()]);
+  });
+
+  it.each([
+    ['an Id that is not there', 'NO-SUCH-BLADE', /no system with Id "NO-SUCH-BLADE" in \/redfish\/v1\/Systems/],
+    ['a path that is not there', '/redfish/v1/Systems/NO-SUCH-BLADE', /no system at \/redfish\/v1\/Systems\/NO-SUCH-BLADE/],
+    ['a path to something else', '/redfish/v1/Chassis/MultiBladeEncl', /is a Chassis\.v[\d_]+\.Chassis, not a ComputerSystem/],
+  ])('refuses %s with a BmcConfigError naming the blades there are', async (_what, system, message) => {
+    const client = redfishDriver.create(configFor(bladed, { system }));
+    const err = await client.powerState!().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BmcConfigError);
+    expect((err as Error).message).toMatch(message);
+    for (const id of BLADES) expect((err as Error).message).toContain(id);
+    await client.close();
+  });
+
+  it('drives one copy among the systems an emulator serves with --systems', async () => {
+    const byId = redfishDriver.create(configFor(copies, { system: '437XR1138R2-4' }));
+    const byPath = redfishDriver.create(configFor(copies, { system: '/redfish/v1/Systems/437XR1138R2-2' }));
+    await Promise.all([byId.setPower!('off'), byPath.setPower!('off')]);
+    const ids = ['437XR1138R2', '437XR1138R2-2', '437XR1138R2-3', '437XR1138R2-4', '437XR1138R2-5'];
+    expect(await Promise.all(ids.map((id) => powerOf(copies, id)))).toEqual(['On', 'Off', 'On', 'Off', 'On']);
+    const beyond = redfishDriver.create(configFor(copies, { system: '437XR1138R2-6' }));
+    await expect(beyond.powerState!()).rejects.toThrow(/the known systems are 437XR1138R2, 437XR1138R2-2, 437XR1138R2-3, 437XR1138R2-4, 437XR1138R2-5$/);
+    await Promise.all([byId.close(), byPath.close(), beyond.close()]);
+  });
+});
+
 describe('redfishDriver.validate', () => {
   const good: BmcConfig = { driver: 'redfish', host: 'bmc1.example', username: 'admin', password: 'secret' };
   it('accepts a complete config', () => {
@@ -213,6 +273,9 @@ describe('redfishDriver.validate', () => {
     [{ tlsFingerprint: 'abc' }, 'tlsFingerprint'],
     [{ scheme: 'http', tlsFingerprint: 'ab'.repeat(32) }, 'tlsFingerprint'],
     [{ cipherSuite: 3 }, 'cipherSuite'],
+    [{ system: '' }, 'system'],
+    [{ system: 'Systems/1' }, 'system'],
+    [{ system: 'https://bmc1.example/redfish/v1/Systems/1' }, 'system'],
   ] as [Partial<BmcConfig>, string][])('rejects %o in setting %s before any network call', (change, setting) => {
     expect(redfishDriver.validate({ ...good, ...change }).map((p) => p.setting)).toContain(setting);
     expect(() => redfishDriver.create({ ...good, ...change })).toThrow(/Redfish BMC/);
