@@ -2,3 +2,4 @@ export * from './provider.ts';
 export * from './errors.ts';
 export * from './registry/index.ts';
 export * from './placement/index.ts';
+export * from './text/table.ts';

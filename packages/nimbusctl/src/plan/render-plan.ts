@@ -1,6 +1,6 @@
 import { RULES, type PlacementCandidate, type PlacementResult } from '@nimbus/core';
 import { describeHardware } from '../render/provider.ts';
-import { renderTable } from '../render/table.ts';
+import { renderTable } from '@nimbus/core';
 
 /** How many rejected classes `--explain` prints before pointing at `--json`. */
 export const MAX_REJECTED_SHOWN = 40;

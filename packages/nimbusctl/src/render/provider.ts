@@ -1,5 +1,5 @@
 import type { MachineClass, Provider } from '@nimbus/core';
-import { renderTable } from './table.ts';
+import { renderTable } from '@nimbus/core';
 
 /** One line describing a machine class's hardware, e.g. "2× AMD EPYC 9354 (64c/128t), 768 GiB, 2×3840 GB nvme, 4× NVIDIA L40S 48 GiB, 2×25 Gbit/s". */
 export function describeHardware(m: MachineClass): string {

@@ -2,17 +2,7 @@
 import type { BootOverride } from '../bmc/boot-device.ts';
 import type { Inventory } from '../bmc/inventory.ts';
 import type { SensorReading } from '../bmc/sensors.ts';
-
-/** Plain-text columns padded to the widest cell; the last column is not padded. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
-}
+import { renderTable } from '@nimbus/core';
 
 /** `pxe, next boot only, legacy` */
 export function renderBootOverride(o: BootOverride): string {

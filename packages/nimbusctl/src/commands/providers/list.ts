@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.ts';
 import { describeConflict, loadCatalog } from '../../registry/catalog.ts';
 import { listProviders, type ProviderSummary } from '../../providers/summary.ts';
-import { renderTable } from '../../render/table.ts';
+import { renderTable } from '@nimbus/core';
 
 export default class ProvidersList extends BaseCommand<ProviderSummary[]> {
   static override summary = 'List the providers of the synced registries.';

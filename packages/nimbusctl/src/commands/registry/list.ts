@@ -3,7 +3,7 @@ import { formatAge } from '../../registry/age.ts';
 import { registryStatuses } from '../../registry/catalog.ts';
 import type { RegistryStatus } from '../../registry/catalog.ts';
 import { redactUrl } from '../../registry/redact.ts';
-import { renderTable } from '../../render/table.ts';
+import { renderTable } from '@nimbus/core';
 
 export default class RegistryList extends BaseCommand<RegistryStatus[]> {
   static override summary = 'List the registries you follow and when each was last synced.';

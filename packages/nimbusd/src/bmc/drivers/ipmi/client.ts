@@ -14,23 +14,14 @@ import type { SensorReading } from '../../sensors.ts';
 import { CHASSIS_CONTROL, chassisControl, getBootFlags, getChassisStatus, getDeviceId, setBootFlags, type CommandChannel } from './commands.ts';
 import type { CipherSuiteId } from './crypto.ts';
 import { readSensors } from './sdr.ts';
-import { IpmiSession } from './session.ts';
+import { IpmiSession, type SessionOptions } from './session.ts';
 import type { IpmiTransport, RetryPolicy } from './transport.ts';
 import { NETFN } from './wire.ts';
 
 export const IPMI_FEATURES: readonly Feature[] = ['power', 'boot-device', 'inventory', 'sensors'];
 
-export interface IpmiClientOptions {
-  transport: IpmiTransport;
-  host: string;
-  port: number;
-  username: string;
-  password: string;
-  kg?: Buffer;
-  cipherSuite?: CipherSuiteId;
-  retry?: RetryPolicy;
-  keepAliveMs?: number;
-}
+/** A client's settings are its session's, less the randomness seam that only tests replace. */
+export type IpmiClientOptions = Omit<SessionOptions, 'random'>;
 
 /** A few IANA enterprise numbers of server makers, for a readable manufacturer. */
 const MANUFACTURERS: Readonly<Record<number, string>> = {

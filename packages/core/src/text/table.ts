@@ -1,4 +1,4 @@
-/** Plain-text columns, padded to the widest cell; the last column is not padded. */
+/** Plain-text columns for the CLIs, padded to the widest cell; the last column is not padded. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
