@@ -50,9 +50,99 @@ esac
 exit 0
 `;
 
+/** An analog sensor the simulated BMC carries: its full sensor record and its raw reading. */
+export interface SimSensor {
+  number: number;
+  name: string;
+  /** IPMI sensor type: 0x01 temperature, 0x02 voltage, 0x04 fan. */
+  type: number;
+  /** IPMI entity: 0x03 processor, 0x07 system board, 0x1d fan device. */
+  entity: number;
+  /** IPMI base unit: 1 degrees C, 4 volts, 18 RPM. */
+  unit: number;
+  m: number;
+  rExp: number;
+  raw: number;
+}
+
+/** The sensors of the default simulator; readings are y = M·raw·10^rExp (B = 0). */
+export const SIM_SENSORS: readonly SimSensor[] = [
+  { number: 0x01, name: 'CPU Temp', type: 0x01, entity: 0x03, unit: 1, m: 1, rExp: 0, raw: 45 },
+  { number: 0x02, name: 'Fan 1', type: 0x04, entity: 0x1d, unit: 18, m: 50, rExp: 0, raw: 96 },
+  { number: 0x03, name: '12V', type: 0x02, entity: 0x07, unit: 4, m: 6, rExp: -2, raw: 201 },
+];
+
+/** A full sensor record (SDR type 01h, IPMI 2.0 table 43-1), threshold-based, unsigned, linear. */
+export function fullSensorRecord(s: SimSensor, recordId: number): Buffer {
+  const name = Buffer.from(s.name, 'latin1');
+  const r = Buffer.alloc(48 + name.length);
+  r.writeUInt16LE(recordId, 0);
+  r[2] = 0x51; // SDR version 1.5
+  r[3] = 0x01;
+  r[4] = r.length - 5;
+  r[5] = 0x20; // owned by the BMC, LUN 0
+  r[7] = s.number;
+  r[8] = s.entity;
+  r[9] = 1;
+  r[10] = 0x7f; // scanning and events enabled
+  r[11] = 0x68; // thresholds readable, no hysteresis, auto re-arm
+  r[12] = s.type;
+  r[13] = 0x01; // threshold event/reading type
+  r[21] = s.unit;
+  r[24] = s.m & 0xff;
+  r[25] = ((s.m >> 8) & 0x03) << 6;
+  r[29] = (s.rExp & 0x0f) << 4;
+  r[34] = 0xff; // sensor maximum
+  r[47] = 0xc0 | name.length; // 8-bit ASCII
+  name.copy(r, 48);
+  return r;
+}
+
+/** What the default simulator's FRU 0 says of the machine. */
+export const SIM_FRU = {
+  boardManufacturer: 'Nimbus Boards',
+  boardProduct: 'NB-1 Mainboard',
+  boardSerial: 'BRD-0042',
+  productManufacturer: 'Nimbus Systems',
+  productName: 'Nimbus S1',
+  productSerial: 'SN-12345',
+} as const;
+
+function fruField(text: string): Buffer {
+  const b = Buffer.from(text, 'latin1');
+  return Buffer.concat([Uint8Array.of(0xc0 | b.length), b]); // type 11b: 8-bit ASCII + Latin-1
+}
+
+/** One FRU area: the fields, the end marker 0xC1, zero padding to 8 bytes and a zero-sum checksum. */
+function fruArea(head: number[], fields: string[]): Buffer {
+  const body = Buffer.concat([Uint8Array.from(head), ...fields.map(fruField), Uint8Array.of(0xc1)]);
+  const area = Buffer.alloc(Math.ceil((body.length + 1) / 8) * 8);
+  body.copy(area);
+  area[1] = area.length / 8;
+  area[area.length - 1] = (0x100 - (area.reduce((a, x) => a + x, 0) & 0xff)) & 0xff;
+  return area;
+}
+
+/** FRU data (Platform Management FRU Information Storage Definition 1.0): header, board and product areas. */
+export function fruData(f: typeof SIM_FRU = SIM_FRU): Buffer {
+  // Board: version, length, language English, manufacturing date (minutes since 1996) 0 = unspecified.
+  const board = fruArea([0x01, 0, 0x19, 0, 0, 0], [f.boardManufacturer, f.boardProduct, f.boardSerial, 'NB1-PART', '']);
+  const product = fruArea([0x01, 0, 0x19], [f.productManufacturer, f.productName, 'S1-MODEL', 'v1', f.productSerial, '', '']);
+  const header = Buffer.from([0x01, 0, 0, 1, 1 + board.length / 8, 0, 0, 0]);
+  header[7] = (0x100 - (header.reduce((a, x) => a + x, 0) & 0xff)) & 0xff;
+  return Buffer.concat([header, board, product]);
+}
+
+const hex = (b: Uint8Array) => [...b].map((x) => `0x${x.toString(16).padStart(2, '0')}`).join(' ');
+const FRU_SIZE = 256;
+
 const EMULATOR = `mc_setbmc 0x20
 mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr
 sel_enable 0x20 1000 0x0a
+${SIM_SENSORS.map((s, i) => `main_sdr_add 0x20 ${hex(fullSensorRecord(s, i + 1))}
+sensor_add 0x20 0 ${s.number} ${s.type} 0x01
+sensor_set_value 0x20 0 ${s.number} ${s.raw} 0`).join('\n')}
+mc_add_fru_data 0x20 0 ${FRU_SIZE} data ${hex(fruData())}
 mc_enable 0x20
 `;
 

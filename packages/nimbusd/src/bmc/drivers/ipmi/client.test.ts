@@ -86,3 +86,41 @@ describe('validate', () => {
     expect(() => createIpmiDriver().create({ ...ok, kg: 'abc' })).toThrow(BmcConfigError);
   });
 });
+
+describe('inventory', () => {
+  /** Answers Get Device ID (FRU support bit as given) and fails Get System GUID and FRU reads with a completion code. */
+  class IdentityOnlyBmc extends IpmiClient {
+    readonly asked: string[] = [];
+    readonly fruBit: boolean;
+    constructor(fruBit: boolean) {
+      super({ transport: undefined as unknown as IpmiTransport, host: '192.0.2.1', port: 623, username: 'u', password: 'p' });
+      this.fruBit = fruBit;
+    }
+    override async command(netFn: number, cmd: number, _data: Uint8Array, what: string): Promise<Buffer> {
+      this.asked.push(what);
+      if (netFn === 6 && cmd === 1) return Buffer.from([0x20, 0x01, 0x02, 0x15, 0x02, this.fruBit ? 0x08 : 0x00, 0xa2, 0x02, 0x00, 0x01, 0x00]);
+      throw new BmcProtocolError(`${what} failed`, { completionCode: 0xc1, target: what });
+    }
+  }
+
+  it('takes the identity from Get Device ID when the FRU data is damaged', async () => {
+    class DamagedFruBmc extends IdentityOnlyBmc {
+      override async command(netFn: number, cmd: number, data: Uint8Array, what: string): Promise<Buffer> {
+        // Get FRU Inventory Area Info: 256 bytes; Read FRU Data: a header whose checksum is wrong.
+        if (netFn === 0x0a) this.asked.push(what);
+        if (netFn === 0x0a && cmd === 0x10) return Buffer.from([0x00, 0x01, 0x00]);
+        if (netFn === 0x0a && cmd === 0x11) return Buffer.from([0x10, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+        return super.command(netFn, cmd, data, what);
+      }
+    }
+    const bmc = new DamagedFruBmc(true);
+    expect((await bmc.inventory()).system).toEqual({ manufacturer: 'Dell', bmcFirmware: '2.15' });
+    expect(bmc.asked).toContain('Read FRU Data');
+  });
+
+  it.each([true, false])('falls back to the IANA manufacturer without FRU data (FRU support bit %s)', async (fruBit) => {
+    const bmc = new IdentityOnlyBmc(fruBit);
+    expect((await bmc.inventory()).system).toEqual({ manufacturer: 'Dell', bmcFirmware: '2.15' });
+    expect(bmc.asked.includes('Get FRU Inventory Area Info')).toBe(fruBit);
+  });
+});

@@ -13,6 +13,7 @@ import type { PowerAction, PowerState } from '../../power.ts';
 import type { SensorReading } from '../../sensors.ts';
 import { CHASSIS_CONTROL, chassisControl, getBootFlags, getChassisStatus, getDeviceId, setBootFlags, type CommandChannel } from './commands.ts';
 import type { CipherSuiteId } from './crypto.ts';
+import { readFru, type FruInfo } from './fru.ts';
 import { readSensors } from './sdr.ts';
 import { IpmiSession, type SessionOptions } from './session.ts';
 import type { IpmiTransport, RetryPolicy } from './transport.ts';
@@ -89,17 +90,22 @@ export class IpmiClient implements BmcClient, CommandChannel {
     return readSensors(this, signal);
   }
 
-  /** What IPMI tells of the machine without FRU parsing: the BMC's identity and the system GUID. */
+  /**
+   * What IPMI tells of the machine: manufacturer, model and serial from FRU 0 (product area
+   * first, then board area), the BMC's identity and the system GUID. Without FRU data the
+   * manufacturer is the BMC's IANA enterprise number.
+   */
   async inventory(signal?: AbortSignal): Promise<Inventory> {
     const id = await getDeviceId(this, signal);
+    // A damaged FRU (bad checksum, bad area) must not stop inspection: the identity then
+    // comes from Get Device ID alone, as for a BMC without FRU data.
+    const fru = (id.supportsFru ? await readFru(this, 0, signal).catch(absentOnProtocolError) : undefined) ?? {};
     const system: Inventory['system'] = {
-      manufacturer: MANUFACTURERS[id.manufacturerId] ?? `IANA ${id.manufacturerId}`,
+      manufacturer: fru.product?.manufacturer ?? fru.board?.manufacturer ?? MANUFACTURERS[id.manufacturerId] ?? `IANA ${id.manufacturerId}`,
+      ...identityFromFru(fru),
       bmcFirmware: id.firmwareVersion,
     };
-    const guid = await this.command(NETFN.app, 0x37, new Uint8Array(0), 'Get System GUID', signal).catch((e: unknown) => {
-      if (e instanceof BmcProtocolError && e.completionCode !== undefined) return undefined; // optional command
-      throw e;
-    });
+    const guid = await optional(this.command(NETFN.app, 0x37, new Uint8Array(0), 'Get System GUID', signal));
     if (guid && guid.length >= 16) system.uuid = formatGuid(guid.subarray(0, 16));
     return { system, cpus: [], memory: {}, disks: [], nics: [] };
   }
@@ -110,6 +116,26 @@ export class IpmiClient implements BmcClient, CommandChannel {
     const session = await this.#session?.catch(() => undefined);
     await session?.close();
   }
+}
+
+/** An optional command: a completion code (not supported, no such device) means "not there". */
+async function optional<T>(call: Promise<T>): Promise<T | undefined> {
+  return call.catch((e: unknown) => {
+    if (e instanceof BmcProtocolError && e.completionCode !== undefined) return undefined;
+    throw e;
+  });
+}
+
+/** For FRU data: a completion code, and equally data that does not decode, mean "not there". */
+function absentOnProtocolError(e: unknown): undefined {
+  if (e instanceof BmcProtocolError) return undefined;
+  throw e;
+}
+
+function identityFromFru(fru: FruInfo): Pick<Inventory['system'], 'model' | 'serial'> {
+  const model = fru.product?.name ?? fru.board?.product;
+  const serial = fru.product?.serial ?? fru.board?.serial;
+  return { ...(model !== undefined && { model }), ...(serial !== undefined && { serial }) };
 }
 
 /** IPMI sends the GUID least significant byte first; print it in the usual UUID order. */

@@ -23,6 +23,8 @@ export interface DeviceId {
   ipmiVersion: string;
   manufacturerId: number;
   productId: number;
+  /** Additional device support bit 3: the BMC has FRU inventory. */
+  supportsFru: boolean;
 }
 
 export async function getDeviceId(ch: CommandChannel, signal?: AbortSignal): Promise<DeviceId> {
@@ -37,6 +39,7 @@ export async function getDeviceId(ch: CommandChannel, signal?: AbortSignal): Pro
     ipmiVersion: `${d[4]! & 0x0f}.${d[4]! >> 4}`,
     manufacturerId: d[6]! | (d[7]! << 8) | ((d[8]! & 0x0f) << 16),
     productId: d.readUInt16LE(9),
+    supportsFru: (d[5]! & 0x08) !== 0,
   };
 }
 

@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BmcClient } from '../../driver.ts';
 import { BmcAuthError, BmcProtocolError, BmcTimeoutError, BmcUnsupportedError } from '../../errors.ts';
-import { freeUdpPort, IpmiSim, ipmiPeersMissing } from '../../../../../../test/support/ipmi-sim.ts';
+import { freeUdpPort, IpmiSim, ipmiPeersMissing, SIM_FRU } from '../../../../../../test/support/ipmi-sim.ts';
 import { createIpmiDriver, IpmiTransport, type IpmiClient } from './index.ts';
 
 const missing = ipmiPeersMissing();
@@ -58,11 +58,29 @@ describe.skipIf(missing !== undefined)(`IPMI driver against ipmi_sim${missing ? 
     expect(await sim.ipmitool('chassis', 'bootparam', 'get', '5')).toMatch(/Boot Device Selector : Force Boot from default Hard-Drive/);
   });
 
-  it('reads the BMC identity and an empty sensor repository', async () => {
+  it('reads the sensors of the SDR repository, as ipmitool sdr list shows them', async () => {
+    const sensors = await client.sensors!();
+    expect(sensors).toEqual([
+      { name: 'CPU Temp', kind: 'temperature', value: 45, unit: 'C' },
+      { name: 'Fan 1', kind: 'fan', value: 4800, unit: 'RPM' },
+      { name: '12V', kind: 'voltage', value: 12.06, unit: 'V' },
+    ]);
+    const IPMITOOL_UNIT: Readonly<Record<string, string>> = { 'degrees C': 'C', RPM: 'RPM', Volts: 'V' };
+    const listed = (await sim.ipmitool('sdr', 'list')).split('\n').filter((l) => l.includes('|')).map((line) => {
+      const [name, reading] = line.split('|').map((f) => f.trim());
+      const [, value, unit] = /^([-\d.]+) (.+)$/.exec(reading!)!;
+      return { name, value: Number(value), unit: IPMITOOL_UNIT[unit!] ?? unit };
+    });
+    expect(listed).toEqual(sensors.map(({ name, value, unit }) => ({ name, value, unit })));
+  });
+
+  it('reads manufacturer, model and serial from FRU 0, as ipmitool fru print shows them', async () => {
     const inv = await client.inventory!();
-    expect(inv.system.bmcFirmware).toBe('9.08');
-    expect(inv.system.manufacturer).toBe('IANA 4753');
-    expect(await client.sensors!()).toEqual([]);
+    expect(inv.system).toMatchObject({ manufacturer: SIM_FRU.productManufacturer, model: SIM_FRU.productName, serial: SIM_FRU.productSerial, bmcFirmware: '9.08' });
+    const printed = await sim.ipmitool('fru', 'print', '0');
+    expect(printed).toMatch(new RegExp(`Product Manufacturer\\s*: ${inv.system.manufacturer}\n`));
+    expect(printed).toMatch(new RegExp(`Product Name\\s*: ${inv.system.model}\n`));
+    expect(printed).toMatch(new RegExp(`Product Serial\\s*: ${inv.system.serial}\n`));
   });
 
   it('answers a wrong password with BmcAuthError, naming no secret', async () => {
