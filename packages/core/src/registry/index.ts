@@ -8,3 +8,4 @@ export {
 } from './parse-provider-file.ts';
 export { checkRegistry, loadRegistry } from './check-registry.ts';
 export { checkOwnership, type ChangeStatus, type ProviderFileChange } from './ownership.ts';
+export { compileTomlDocument, type TomlDocumentChecker, type TomlDocumentOptions, type TomlDocumentResult, type TomlFinding } from './toml-document.ts';

@@ -1,13 +1,18 @@
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { NimbusError } from '@nimbus/core';
-import { BmcSettingsError } from './errors.ts';
+
+/** The separate problems of an error that carries several (bad settings, a bad config file). */
+function problemLines(err: unknown): readonly string[] | undefined {
+  const lines = (err as { lines?: unknown }).lines;
+  return err instanceof NimbusError && Array.isArray(lines) && lines.every((l) => typeof l === 'string') ? (lines as string[]) : undefined;
+}
 
 /** Exit status of a run whose input was wrong: bad flags, unusable settings or secret files. */
 export const EXIT_USAGE = 2;
 /** Exit status of a run that could not do what was asked (the BMC refused, timed out, or failed). */
 export const EXIT_FAILURE = 1;
 
-const USAGE_CODES = new Set(['BMC_CONFIG', 'BMC_SECRET_FILE', 'CONFIG_INVALID', 'INVALID_REQUEST']);
+const USAGE_CODES = new Set(['BMC_CONFIG', 'BMC_SECRET_FILE', 'CONFIG_INVALID', 'CONFIG_EXISTS', 'INVALID_REQUEST']);
 
 /** The `--json` payload of a failed run; `problems` lists each settings problem when there are several. */
 export interface ErrorJson {
@@ -32,9 +37,10 @@ export abstract class BaseCommand<T> extends Command {
       this.logJson(this.toErrorJson(err));
       return undefined;
     }
-    if (err instanceof BmcSettingsError) {
+    const lines = problemLines(err);
+    if (lines) {
       // Every problem on its own line, so all of them can be fixed in one go.
-      for (const line of err.lines) this.logToStderr(`error: ${line}`);
+      for (const line of lines) this.logToStderr(`error: ${line}`);
       return undefined;
     }
     if (err instanceof NimbusError || err instanceof Errors.CLIError) {
@@ -52,7 +58,8 @@ export abstract class BaseCommand<T> extends Command {
       code: error.code ?? (err instanceof Errors.CLIError ? 'USAGE' : 'INTERNAL'),
       message: err instanceof Error ? userMessage(err) : String(err),
     };
-    if (err instanceof BmcSettingsError) json.problems = [...err.lines];
+    const lines = problemLines(err);
+    if (lines) json.problems = [...lines];
     return json;
   }
 }

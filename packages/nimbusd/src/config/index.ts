@@ -1,0 +1,11 @@
+export type { ConfigFile, LogLevel, NimbusdConfig, TenantPolicy } from './config.ts';
+export { resolveConfigPath } from './config-path.ts';
+export { checkConfigFiles } from './config-files.ts';
+export * from './defaults.ts';
+export { ConfigExistsError, ConfigInvalidError, HostKeyError } from './errors.ts';
+export { fingerprintOfPublicKeyLine, sshFingerprint } from './fingerprint.ts';
+export { ensureHostKey, readHostKey, type HostKey } from './host-key.ts';
+export { initSite, providerIdFromHostname, type InitOptions, type InitResult } from './init-site.ts';
+export { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.ts';
+export { loadConfig, MAX_CONFIG_BYTES, readConfig } from './load-config.ts';
+export { formatProblems, parseConfig, type ParsedConfig } from './parse-config.ts';
