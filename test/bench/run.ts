@@ -16,6 +16,7 @@ const BENCHES: { name: string; load: () => Promise<{ run: () => Promise<BenchSec
   { name: 'registry-load', load: () => import('./registry-load.bench.ts') },
   { name: 'ipmi', load: () => import('./ipmi.bench.ts') },
   { name: 'bmc-sweep', load: () => import('./bmc-sweep.bench.ts') },
+  { name: 'host-inventory', load: () => import('./host-inventory.bench.ts') },
 ];
 
 const filter = process.argv.slice(2);

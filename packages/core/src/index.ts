@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './registry/index.ts';
 export * from './placement/index.ts';
 export * from './text/table.ts';
+export * from './lifecycle/index.ts';

@@ -27,6 +27,7 @@ describe('initSite', () => {
 
     expect(mode(stateDir)).toBe(0o700);
     expect(mode(result.hostKeyPath)).toBe(0o600);
+    expect(existsSync(join(stateDir, 'nimbusd.sqlite'))).toBe(true);
     expect(result.hostKeyPath).toBe(join(stateDir, 'ssh_host_ed25519_key'));
     expect(readFileSync(result.hostKeyPath, 'utf8')).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
     expect(readFileSync(result.hostPublicKeyPath, 'utf8')).toMatch(/^ssh-ed25519 AAAA\S+ nimbusd\n$/);

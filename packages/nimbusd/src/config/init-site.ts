@@ -4,6 +4,7 @@
  * replaced when asked to.
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { openStateDatabase, STATE_DB_FILE } from '../state/database.ts';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidRequestError } from '@nimbus/core';
@@ -55,6 +56,9 @@ export function initSite(options: InitOptions): InitResult {
 
   const hostKeyPath = join(stateDir, HOST_KEY_FILE_NAME);
   const key = ensureHostKey(hostKeyPath);
+  // The state database with its schema, so `audit verify` and `machine enroll` work
+  // straight after init; opening an existing one only migrates it forward.
+  openStateDatabase(join(stateDir, STATE_DB_FILE)).close();
 
   mkdirSync(dirname(configPath), { recursive: true });
   const providerId = options.providerId ?? providerIdFromHostname(hostname());

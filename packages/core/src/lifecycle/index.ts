@@ -1,0 +1,2 @@
+export * from './machine-state.ts';
+export * from './transitions.ts';

@@ -1,0 +1,1 @@
+export { createLogger, silentLogger, REDACT_PATHS, REDACTED, type Logger, type LoggerOptions } from './logger.ts';

@@ -1,0 +1,91 @@
+import { isMachineState, type MachineState } from '@nimbus/core';
+import { StateStoreError } from './errors.ts';
+import { INSTANCE_STATES } from './migrations.ts';
+
+export type BmcDriverName = 'ipmi' | 'redfish';
+
+/** A machine as the store keeps it. Timestamps are ISO 8601 UTC. */
+export interface Machine {
+  id: string;
+  name: string;
+  state: MachineState;
+  bmc: {
+    driver: BmcDriverName;
+    address: string;
+    /** Path of the file holding the BMC password; the password itself is never stored. */
+    credentialsFile: string;
+  };
+  bootMacs: string[];
+  lastError: { message: string; hint: string | null; at: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type InstanceState = (typeof INSTANCE_STATES)[number];
+
+/** A machine allocated to a tenant. `released` instances stay as history and hold no machine. */
+export interface Instance {
+  id: string;
+  /** The tenant's SSH key fingerprint. */
+  tenant: string;
+  machineId: string;
+  idempotencyKey: string;
+  state: InstanceState;
+  request: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MachineRow {
+  id: string;
+  name: string;
+  state: string;
+  bmc_driver: string;
+  bmc_address: string;
+  bmc_credentials_file: string;
+  boot_macs: string;
+  last_error: string | null;
+  last_error_hint: string | null;
+  last_error_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InstanceRow {
+  id: string;
+  tenant: string;
+  machine_id: string;
+  idempotency_key: string;
+  state: string;
+  request: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export function machineFromRow(row: MachineRow): Machine {
+  if (!isMachineState(row.state)) throw new StateStoreError(`machine ${row.id} has unknown state ${JSON.stringify(row.state)}`);
+  return {
+    id: row.id,
+    name: row.name,
+    state: row.state,
+    bmc: { driver: row.bmc_driver as BmcDriverName, address: row.bmc_address, credentialsFile: row.bmc_credentials_file },
+    bootMacs: JSON.parse(row.boot_macs) as string[],
+    lastError:
+      row.last_error === null ? null : { message: row.last_error, hint: row.last_error_hint, at: row.last_error_at ?? row.updated_at },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function instanceFromRow(row: InstanceRow): Instance {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    machineId: row.machine_id,
+    idempotencyKey: row.idempotency_key,
+    state: row.state as InstanceState,
+    request: JSON.parse(row.request) as unknown,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,355 @@
+import { randomUUID } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import { InvalidRequestError, checkTransition, type MachineState } from '@nimbus/core';
+import { appendAudit, auditTail, verifyAudit, type Actor, type AuditEntry, type AuditRecord, type AuditVerdict } from './audit.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { inImmediateTransaction, openStateDatabase } from './database.ts';
+import { ConflictError, IllegalTransitionError, NotFoundError, StaleStateError } from './errors.ts';
+import {
+  instanceFromRow,
+  machineFromRow,
+  type BmcDriverName,
+  type Instance,
+  type InstanceRow,
+  type InstanceState,
+  type Machine,
+  type MachineRow,
+} from './records.ts';
+
+/** Returns the current time; injected so that tests and replays control it. */
+export type Clock = () => Date;
+
+export interface StoreOptions {
+  /** Path of the SQLite file; created with the current schema if missing. */
+  path: string;
+  clock: Clock;
+  /** Makes ids for new machines and instances; random UUIDs with an `m-` / `i-` prefix if unset. */
+  newId?: (kind: 'machine' | 'instance') => string;
+  /** How long a writer waits for another connection's transaction (ms); see DEFAULT_BUSY_TIMEOUT_MS. */
+  busyTimeoutMs?: number;
+}
+
+export interface EnrollInput {
+  name: string;
+  bmc: { driver: BmcDriverName; address: string; credentialsFile: string };
+  bootMacs: string[];
+}
+
+/** What a transition records beside from/to; `error` and `hint` are kept on the machine when it enters `error`. */
+export interface TransitionDetail {
+  error?: string;
+  hint?: string;
+  [key: string]: unknown;
+}
+
+export interface AllocateInput {
+  /** The tenant's key fingerprint. */
+  tenant: string;
+  /** The request as the tenant sent it; kept as canonical JSON and compared on a repeated key. */
+  request: unknown;
+  /** Unique per tenant: a retry with the same key gets the same instance. */
+  idempotencyKey: string;
+  actor: Actor;
+  /** Only this machine (placement already chose it); otherwise any `ready` machine. */
+  machineId?: string;
+}
+
+export interface AllocateResult {
+  instance: Instance;
+  /** false when the idempotency key was seen before and the earlier instance is returned. */
+  created: boolean;
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const LIVE = "state <> 'released'";
+
+/**
+ * nimbusd's durable state: machines, instances and the audit log in one SQLite file.
+ * Every change and the audit record that describes it commit in one IMMEDIATE
+ * transaction, so after a crash either both are there or neither is.
+ * Several processes may open the same file; SQLite serialises their writes.
+ */
+export class Store {
+  /** The open connection, for read-only queries (metrics, tests); write only through the methods. */
+  readonly db: DatabaseSync;
+  readonly #clock: Clock;
+  readonly #newId: (kind: 'machine' | 'instance') => string;
+
+  constructor(options: StoreOptions) {
+    this.db = openStateDatabase(options.path, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
+    this.#clock = options.clock;
+    this.#newId = options.newId ?? ((kind) => `${kind === 'machine' ? 'm' : 'i'}-${randomUUID()}`);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Adds a machine in state `enrolled`. */
+  enrollMachine(input: EnrollInput, actor: Actor): Machine {
+    const bootMacs = validateEnroll(input);
+    return this.#write((now) => {
+      if (this.db.prepare('SELECT 1 FROM machines WHERE name = ?').get(input.name)) {
+        throw new ConflictError('name-taken', `a machine named ${input.name} is already enrolled`);
+      }
+      const id = this.#newId('machine');
+      this.db
+        .prepare(
+          `INSERT INTO machines (id, name, state, bmc_driver, bmc_address, bmc_credentials_file, boot_macs, created_at, updated_at)
+           VALUES (?, ?, 'enrolled', ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, input.name, input.bmc.driver, input.bmc.address, input.bmc.credentialsFile, JSON.stringify(bootMacs), now, now);
+      for (const mac of bootMacs) {
+        try {
+          this.db.prepare('INSERT INTO machine_boot_macs (mac, machine_id) VALUES (?, ?)').run(mac, id);
+        } catch (err) {
+          if (!isUniqueViolation(err)) throw err;
+          const owner = this.db.prepare('SELECT machine_id FROM machine_boot_macs WHERE mac = ?').get(mac) as { machine_id: string } | undefined;
+          throw new ConflictError('mac-taken', `boot MAC ${mac} already belongs to machine ${owner?.machine_id ?? '?'}`, { cause: err });
+        }
+      }
+      this.#audit({ actor, action: 'machine.enroll', target: id, result: 'ok', detail: { name: input.name, bmc: input.bmc, bootMacs } }, now);
+      return this.#machine(id);
+    });
+  }
+
+  /** Removes a machine that no live instance holds. */
+  removeMachine(id: string, actor: Actor): void {
+    this.#write((now) => {
+      const machine = this.#machine(id);
+      if (this.db.prepare(`SELECT 1 FROM instances WHERE machine_id = ? AND ${LIVE}`).get(id)) {
+        throw new ConflictError('machine-busy', `machine ${id} belongs to a live instance; release it first`);
+      }
+      this.db.prepare('DELETE FROM machine_boot_macs WHERE machine_id = ?').run(id);
+      this.db.prepare('DELETE FROM machines WHERE id = ?').run(id);
+      this.#audit({ actor, action: 'machine.remove', target: id, result: 'ok', detail: { name: machine.name, state: machine.state } }, now);
+    });
+  }
+
+  getMachine(id: string): Machine {
+    return this.#machine(id);
+  }
+
+  /** The machine that boots from `mac` (any case, `:` or `-` separated), if one is enrolled. */
+  findMachineByMac(mac: string): Machine | undefined {
+    const row = this.db.prepare('SELECT machine_id FROM machine_boot_macs WHERE mac = ?').get(normaliseMac(mac)) as
+      | { machine_id: string }
+      | undefined;
+    return row ? this.#machine(row.machine_id) : undefined;
+  }
+
+  listMachines(filter: { state?: MachineState } = {}): Machine[] {
+    const rows = (
+      filter.state === undefined
+        ? this.db.prepare('SELECT * FROM machines ORDER BY name').all()
+        : this.db.prepare('SELECT * FROM machines WHERE state = ? ORDER BY name').all(filter.state)
+    ) as unknown as MachineRow[];
+    return rows.map(machineFromRow);
+  }
+
+  /**
+   * Moves a machine from `from` to `to` if the lifecycle allows it and the machine is still
+   * in `from` (compare-and-set: a caller working from a stale read is refused), writing
+   * the audit record in the same transaction. Entering `ready` from `releasing` frees the
+   * machine's instance; `deploying`/`deployed` are mirrored onto it.
+   */
+  transition(machineId: string, from: MachineState, to: MachineState, actor: Actor, detail: TransitionDetail = {}): Machine {
+    const verdict = checkTransition(from, to);
+    if (!verdict.allowed) throw new IllegalTransitionError(`machine ${machineId}: ${verdict.reason}`);
+    if (to === 'error' && !detail.error) {
+      throw new InvalidRequestError(`machine ${machineId}: a transition to error needs the error that caused it`);
+    }
+    return this.#write((now) => {
+      this.#moveMachine(machineId, from, to, now, detail);
+      this.#audit({ actor, action: 'machine.transition', target: machineId, result: 'ok', detail: { ...detail, from, to } }, now);
+      return this.#machine(machineId);
+    });
+  }
+
+  /**
+   * Gives a `ready` machine to a tenant as a new instance, atomically. A repeated
+   * idempotency key returns the earlier instance (and conflicts if the request differs).
+   * The partial unique index on live instances is what refuses a second claim on a machine.
+   */
+  allocate(input: AllocateInput): AllocateResult {
+    if (!input.idempotencyKey) throw new InvalidRequestError('allocate: the idempotency key is empty');
+    const request = canonicalJson(input.request, 'request');
+    return this.#write((now) => {
+      const earlier = this.db
+        .prepare('SELECT * FROM instances WHERE tenant = ? AND idempotency_key = ?')
+        .get(input.tenant, input.idempotencyKey) as InstanceRow | undefined;
+      if (earlier) {
+        if (earlier.request !== request) {
+          throw new ConflictError(
+            'idempotency-key-reused',
+            `idempotency key ${input.idempotencyKey} was already used for a different request (instance ${earlier.id})`,
+          );
+        }
+        return { instance: instanceFromRow(earlier), created: false };
+      }
+      const candidate = (
+        input.machineId === undefined
+          ? this.db.prepare("SELECT id FROM machines WHERE state = 'ready' ORDER BY name LIMIT 1").get()
+          : this.db.prepare("SELECT id FROM machines WHERE state = 'ready' AND id = ?").get(input.machineId)
+      ) as { id: string } | undefined;
+      if (!candidate) {
+        throw new ConflictError(
+          'no-ready-machine',
+          input.machineId === undefined ? 'no machine is ready to allocate' : `machine ${input.machineId} is not ready to allocate`,
+        );
+      }
+      const id = this.#newId('instance');
+      try {
+        this.db
+          .prepare(
+            `INSERT INTO instances (id, tenant, machine_id, idempotency_key, state, request, created_at, updated_at)
+             VALUES (?, ?, ?, ?, 'allocated', ?, ?, ?)`,
+          )
+          .run(id, input.tenant, candidate.id, input.idempotencyKey, request, now, now);
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new ConflictError('machine-taken', `machine ${candidate.id} already belongs to an instance`, { cause: err });
+        }
+        throw err;
+      }
+      this.#moveMachine(candidate.id, 'ready', 'allocated', now, {});
+      this.#audit(
+        { actor: input.actor, action: 'instance.allocate', target: id, result: 'ok', detail: { machine: candidate.id, from: 'ready', to: 'allocated' } },
+        now,
+      );
+      return { instance: this.#instance(id), created: true };
+    });
+  }
+
+  /**
+   * Starts giving an instance back: the instance goes to `releasing` and its machine to
+   * `releasing` (to be wiped; `transition(…, 'releasing', 'ready', …)` then frees it).
+   * With `tenant`, another tenant's instance is "not found", as a missing one is.
+   * Releasing an instance already on its way out returns it unchanged.
+   */
+  release(instanceId: string, actor: Actor, tenant?: string): Instance {
+    return this.#write((now) => {
+      const instance = this.#instance(instanceId, tenant);
+      if (instance.state === 'releasing' || instance.state === 'released') return instance;
+      const machine = this.#machine(instance.machineId);
+      const verdict = checkTransition(machine.state, 'releasing');
+      if (!verdict.allowed) {
+        throw new ConflictError('machine-busy', `instance ${instanceId} cannot be released now: ${verdict.reason}`);
+      }
+      this.#setInstanceState(instanceId, 'releasing', now);
+      this.#moveMachine(machine.id, machine.state, 'releasing', now, {});
+      this.#audit(
+        { actor, action: 'instance.release', target: instanceId, result: 'ok', detail: { machine: machine.id, from: machine.state, to: 'releasing' } },
+        now,
+      );
+      return this.#instance(instanceId);
+    });
+  }
+
+  /** One instance; with `tenant`, only if it is that tenant's. */
+  getInstance(id: string, tenant?: string): Instance {
+    return this.#instance(id, tenant);
+  }
+
+  listInstances(filter: { tenant?: string; live?: boolean } = {}): Instance[] {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (filter.tenant !== undefined) {
+      where.push('tenant = ?');
+      params.push(filter.tenant);
+    }
+    if (filter.live) where.push(LIVE);
+    const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+    return (this.db.prepare(sql).all(...params) as unknown as InstanceRow[]).map(instanceFromRow);
+  }
+
+  /** Records something that changed no state (a refused API call, a read by an admin). */
+  recordAudit(entry: AuditEntry): AuditRecord {
+    return this.#write((now) => this.#audit(entry, now));
+  }
+
+  auditTail(limit: number): AuditRecord[] {
+    return auditTail(this.db, limit);
+  }
+
+  verifyAudit(): AuditVerdict {
+    return verifyAudit(this.db);
+  }
+
+  #write<T>(work: (now: string) => T): T {
+    return inImmediateTransaction(this.db, () => work(this.#clock().toISOString()));
+  }
+
+  #audit(entry: AuditEntry, now: string): AuditRecord {
+    return appendAudit(this.db, entry, now);
+  }
+
+  #machine(id: string): Machine {
+    const row = this.db.prepare('SELECT * FROM machines WHERE id = ?').get(id) as MachineRow | undefined;
+    if (!row) throw new NotFoundError(`no machine ${id}`);
+    return machineFromRow(row);
+  }
+
+  #instance(id: string, tenant?: string): Instance {
+    const row = this.db.prepare('SELECT * FROM instances WHERE id = ?').get(id) as InstanceRow | undefined;
+    // Another tenant's instance gets the same answer as one that does not exist.
+    if (!row || (tenant !== undefined && row.tenant !== tenant)) throw new NotFoundError(`no instance ${id}`);
+    return instanceFromRow(row);
+  }
+
+  /** The compare-and-set at the heart of every transition; call inside a write transaction. */
+  #moveMachine(id: string, from: MachineState, to: MachineState, now: string, detail: TransitionDetail): void {
+    const verdict = checkTransition(from, to);
+    if (!verdict.allowed) throw new IllegalTransitionError(`machine ${id}: ${verdict.reason}`);
+    const enteringError = to === 'error';
+    const changed = this.db
+      .prepare(
+        `UPDATE machines SET state = ?, updated_at = ?,
+           last_error = CASE WHEN ? THEN ? ELSE last_error END,
+           last_error_hint = CASE WHEN ? THEN ? ELSE last_error_hint END,
+           last_error_at = CASE WHEN ? THEN ? ELSE last_error_at END
+         WHERE id = ? AND state = ?`,
+      )
+      .run(to, now, enteringError ? 1 : 0, detail.error ?? null, enteringError ? 1 : 0, detail.hint ?? null, enteringError ? 1 : 0, now, id, from);
+    if (changed.changes !== 1) {
+      const current = this.#machine(id); // throws NotFoundError for an unknown id
+      throw new StaleStateError(`machine ${id} is ${current.state}, not ${from}; re-read it and try again`);
+    }
+    if (from === 'releasing' && to === 'ready') {
+      this.db.prepare(`UPDATE instances SET state = 'released', updated_at = ? WHERE machine_id = ? AND ${LIVE}`).run(now, id);
+    } else if (to === 'deploying' || to === 'deployed') {
+      this.db.prepare(`UPDATE instances SET state = ?, updated_at = ? WHERE machine_id = ? AND ${LIVE}`).run(to, now, id);
+    }
+  }
+
+  #setInstanceState(id: string, state: InstanceState, now: string): void {
+    this.db.prepare('UPDATE instances SET state = ?, updated_at = ? WHERE id = ?').run(state, now, id);
+  }
+}
+
+function validateEnroll(input: EnrollInput): string[] {
+  const problems: string[] = [];
+  if (!input.name?.trim()) problems.push('name is empty');
+  if (input.bmc?.driver !== 'ipmi' && input.bmc?.driver !== 'redfish') problems.push(`bmc.driver must be ipmi or redfish, not ${JSON.stringify(input.bmc?.driver)}`);
+  if (!input.bmc?.address?.trim()) problems.push('bmc.address is empty');
+  if (!input.bmc?.credentialsFile?.startsWith('/')) problems.push(`bmc.credentialsFile must be an absolute path, not ${JSON.stringify(input.bmc?.credentialsFile)}`);
+  const macs = (input.bootMacs ?? []).map(normaliseMac);
+  if (macs.length === 0) problems.push('bootMacs is empty: at least one boot MAC is needed');
+  macs.forEach((mac, i) => {
+    if (!MAC.test(mac)) problems.push(`bootMacs[${i}]: ${JSON.stringify(input.bootMacs[i])} is not a MAC address`);
+  });
+  if (problems.length) throw new InvalidRequestError(`cannot enroll machine ${JSON.stringify(input.name)}: ${problems.join('; ')}`);
+  return macs;
+}
+
+function normaliseMac(mac: string): string {
+  return mac.toLowerCase().replaceAll('-', ':');
+}
+
+/** SQLite's extended result codes for a duplicate key: SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY. */
+const DUPLICATE_KEY_CODES: ReadonlySet<number> = new Set([2067, 1555]);
+
+function isUniqueViolation(err: unknown): boolean {
+  const errcode = (err as { errcode?: unknown }).errcode;
+  return typeof errcode === 'number' && DUPLICATE_KEY_CODES.has(errcode);
+}
