@@ -1,0 +1,165 @@
+/**
+ * A typed client for nimbusd's SSH API. The server's host key is pinned: the caller gives
+ * the fingerprint it expects (from the registry) and a server with any other key is
+ * refused before authentication. There is no trust on first use.
+ */
+import ssh2 from 'ssh2';
+import type { Client as SshClient, ClientChannel } from 'ssh2';
+import { sshFingerprint } from '../config/fingerprint.ts';
+import { RPC_ERRORS, type RpcErrorObject, type RpcResponse } from './json-rpc.ts';
+import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './line-framer.ts';
+import type { ApiMethodName, ApiMethods } from './methods.ts';
+import { API_CHANNEL_NAME } from './ssh-server.ts';
+
+const { Client } = ssh2;
+
+/** The server's host key is not the pinned one. */
+export class HostKeyMismatchError extends Error {
+  readonly code = 'HOST_KEY_MISMATCH';
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostKeyMismatchError';
+  }
+}
+
+/** The connection could not be made or was lost. */
+export class ApiConnectionError extends Error {
+  readonly code = 'API_CONNECTION';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ApiConnectionError';
+  }
+}
+
+/** The server answered a call with a JSON-RPC error. */
+export class ApiCallError extends Error {
+  readonly code = 'API_CALL';
+  readonly rpcCode: number;
+  readonly data: Record<string, unknown> | undefined;
+  constructor(method: string, error: RpcErrorObject) {
+    super(`${method}: ${error.message}`);
+    this.name = 'ApiCallError';
+    this.rpcCode = error.code;
+    this.data = error.data;
+  }
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** The caller's private key (OpenSSH or PEM); its fingerprint is the caller's identity. */
+  privateKey: string | Buffer;
+  /** The `SHA256:…` fingerprint the server's host key must have. */
+  hostKeyFingerprint: string;
+  /** Give up connecting after this many ms; DEFAULT_CONNECT_TIMEOUT_MS if unset. */
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+interface Pending {
+  method: string;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+export class NimbusApiClient {
+  readonly #ssh: SshClient;
+  readonly #channel: ClientChannel;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closedError: Error | undefined;
+
+  private constructor(ssh: SshClient, channel: ClientChannel) {
+    this.#ssh = ssh;
+    this.#channel = channel;
+    const framer = new LineFramer(Number.MAX_SAFE_INTEGER, { line: (text) => this.#onLine(text), oversized: () => {} });
+    channel.on('data', (chunk: Buffer) => framer.push(chunk));
+    channel.on('close', () => this.#failAll(new ApiConnectionError('the API channel closed')));
+    ssh.on('error', (err) => this.#failAll(new ApiConnectionError(`SSH connection failed: ${err.message}`, { cause: err })));
+  }
+
+  /** Connects, checks the host key against the pin, authenticates and opens the API channel. */
+  static async connect(options: ConnectOptions): Promise<NimbusApiClient> {
+    const ssh = new Client();
+    let seenFingerprint: string | undefined;
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      ssh.once('error', (err) => {
+        ssh.end();
+        if (seenFingerprint !== undefined && seenFingerprint !== options.hostKeyFingerprint) {
+          reject(
+            new HostKeyMismatchError(
+              `host key of ${options.host}:${options.port} is ${seenFingerprint}, not the pinned ${options.hostKeyFingerprint}; refusing to connect`,
+            ),
+          );
+        } else {
+          reject(new ApiConnectionError(`cannot connect to ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+        }
+      });
+      ssh.once('ready', () => {
+        ssh.exec(API_CHANNEL_NAME, (err, stream) => {
+          if (err) {
+            ssh.end();
+            reject(new ApiConnectionError(`the server refused the ${API_CHANNEL_NAME} channel: ${err.message}`, { cause: err }));
+          } else resolve(stream);
+        });
+      });
+      ssh.connect({
+        host: options.host,
+        port: options.port,
+        username: 'nimbus',
+        privateKey: options.privateKey,
+        readyTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        hostVerifier: (key: Buffer) => {
+          seenFingerprint = sshFingerprint(key);
+          return seenFingerprint === options.hostKeyFingerprint;
+        },
+      });
+    });
+    return new NimbusApiClient(ssh, channel);
+  }
+
+  /** Calls a method; rejects with ApiCallError when the server answers with an error. */
+  call<M extends ApiMethodName>(method: M, params: ApiMethods[M]['params']): Promise<ApiMethods[M]['result']>;
+  call(method: string, params?: unknown): Promise<unknown>;
+  call(method: string, params?: unknown): Promise<unknown> {
+    if (this.#closedError) return Promise.reject(this.#closedError);
+    const id = this.#nextId++;
+    const line = `${JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params })}\n`;
+    if (Buffer.byteLength(line) > DEFAULT_MAX_LINE_BYTES) {
+      return Promise.reject(new ApiCallError(method, { code: RPC_ERRORS.LIMIT_EXCEEDED, message: `request is larger than ${DEFAULT_MAX_LINE_BYTES} bytes` }));
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { method, resolve, reject });
+      this.#channel.write(line);
+    });
+  }
+
+  /** Ends the channel and the connection; calls still waiting are rejected. */
+  close(): void {
+    this.#failAll(new ApiConnectionError('the client was closed'));
+    this.#channel.end();
+    this.#ssh.end();
+  }
+
+  #onLine(text: string): void {
+    let response: RpcResponse;
+    try {
+      response = JSON.parse(text) as RpcResponse;
+    } catch {
+      return; // Not ours to answer; a server that sends garbage fails its calls by closing.
+    }
+    if (typeof response.id !== 'number') return;
+    const pending = this.#pending.get(response.id);
+    if (!pending) return;
+    this.#pending.delete(response.id);
+    if ('error' in response) pending.reject(new ApiCallError(pending.method, response.error));
+    else pending.resolve(response.result);
+  }
+
+  #failAll(err: Error): void {
+    this.#closedError ??= err;
+    for (const pending of this.#pending.values()) pending.reject(err);
+    this.#pending.clear();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The API's methods over the state store. Each call is checked against the caller's role,
+ * run, and recorded in the audit log as `api.<method>` with its result; the changes a
+ * call makes (an allocation, a release) get their own records from the store, in the same
+ * transaction as the change.
+ */
+import { InvalidRequestError, isMachineState, type MachineState } from '@nimbus/core';
+import { ConflictError, NotFoundError, type AuditEntry, type AuditRecord, type Instance, type Machine, type Store } from '../state/index.ts';
+import type { Caller } from './identity.ts';
+import { RPC_ERRORS, RpcError, type RpcRequest } from './json-rpc.ts';
+
+/** Runs one request for a caller; resolves with the result or rejects with an RpcError. */
+export type Dispatcher = (caller: Caller, request: RpcRequest) => Promise<unknown>;
+
+/** The parts of the store the API uses. */
+export type ApiStore = Pick<Store, 'allocate' | 'release' | 'listInstances' | 'getInstance' | 'listMachines' | 'getMachine' | 'auditTail'> &
+  Partial<Pick<Store, 'recordAudit'>>;
+
+/** The most audit records one `audit.tail` returns, and how many it returns when not told. */
+export const MAX_AUDIT_TAIL = 1000;
+export const DEFAULT_AUDIT_TAIL = 100;
+
+/** Every method: what it takes and what it answers. The client is typed by this map. */
+export interface ApiMethods {
+  capacity: { params: Record<string, never> | undefined; result: { free: number } };
+  'instances.create': { params: { request: Record<string, unknown>; idempotencyKey: string }; result: { instance: Instance; created: boolean } };
+  'instances.list': { params: { live?: boolean } | undefined; result: { instances: Instance[] } };
+  'instances.get': { params: { id: string }; result: { instance: Instance } };
+  'instances.delete': { params: { id: string }; result: { instance: Instance } };
+  'machines.list': { params: { state?: MachineState } | undefined; result: { machines: Machine[] } };
+  'machines.get': { params: { id: string }; result: { machine: Machine } };
+  'audit.tail': { params: { limit?: number } | undefined; result: { records: AuditRecord[] } };
+}
+export type ApiMethodName = keyof ApiMethods;
+
+interface MethodSpec {
+  adminOnly: boolean;
+  run(store: ApiStore, caller: Caller, params: Params): unknown;
+}
+
+/** Tenants are scoped to their own instances; admins see all. */
+function tenantScope(caller: Caller): string | undefined {
+  return caller.role === 'admin' ? undefined : caller.fingerprint;
+}
+
+const METHODS: Record<ApiMethodName, MethodSpec> = {
+  capacity: {
+    adminOnly: false,
+    // The store does not know machine classes yet; when it does, this groups by class.
+    run: (store) => ({ free: store.listMachines({ state: 'ready' }).length }),
+  },
+  'instances.create': {
+    adminOnly: false,
+    run: (store, caller, params) => {
+      const request = params.object('request');
+      const idempotencyKey = params.string('idempotencyKey');
+      return store.allocate({ tenant: caller.fingerprint, request, idempotencyKey, actor: caller });
+    },
+  },
+  'instances.list': {
+    adminOnly: false,
+    run: (store, caller, params) => {
+      const live = params.optionalBoolean('live');
+      const scope = tenantScope(caller);
+      return { instances: store.listInstances({ ...(scope === undefined ? {} : { tenant: scope }), ...(live === undefined ? {} : { live }) }) };
+    },
+  },
+  'instances.get': {
+    adminOnly: false,
+    run: (store, caller, params) => ({ instance: store.getInstance(params.string('id'), tenantScope(caller)) }),
+  },
+  'instances.delete': {
+    adminOnly: false,
+    run: (store, caller, params) => ({ instance: store.release(params.string('id'), caller, tenantScope(caller)) }),
+  },
+  'machines.list': {
+    adminOnly: true,
+    run: (store, _caller, params) => {
+      const state = params.optionalString('state');
+      if (state !== undefined && !isMachineState(state)) throw params.invalid('state', `${JSON.stringify(state)} is not a machine state`);
+      return { machines: store.listMachines(state === undefined ? {} : { state }) };
+    },
+  },
+  'machines.get': {
+    adminOnly: true,
+    run: (store, _caller, params) => ({ machine: store.getMachine(params.string('id')) }),
+  },
+  'audit.tail': {
+    adminOnly: true,
+    run: (store, _caller, params) => {
+      const limit = params.optionalInteger('limit', 1, MAX_AUDIT_TAIL) ?? DEFAULT_AUDIT_TAIL;
+      return { records: store.auditTail(limit) };
+    },
+  },
+};
+
+export function isApiMethod(name: string): name is ApiMethodName {
+  return Object.hasOwn(METHODS, name);
+}
+
+export interface ApiMethodsOptions {
+  /** Called with an error that is not the caller's fault (answered as `-32603 internal error`). */
+  onInternalError?: (err: unknown, method: string) => void;
+}
+
+/** The dispatcher of the API's methods over `store`. */
+export function createApiDispatcher(store: ApiStore, options: ApiMethodsOptions = {}): Dispatcher {
+  return async (caller, request) => {
+    const target = targetOf(request.params);
+    try {
+      const result = runMethod(store, caller, request);
+      audit(store, { actor: caller, action: `api.${request.method}`, target, result: 'ok' });
+      return result;
+    } catch (err) {
+      const rpcError = toRpcError(err, request.method);
+      if (rpcError.rpcCode === RPC_ERRORS.INTERNAL_ERROR) options.onInternalError?.(err, request.method);
+      audit(store, {
+        actor: caller,
+        action: `api.${request.method}`,
+        target,
+        result: resultWord(rpcError.rpcCode),
+        detail: { code: rpcError.rpcCode, message: rpcError.message },
+      });
+      throw rpcError;
+    }
+  };
+}
+
+function runMethod(store: ApiStore, caller: Caller, request: RpcRequest): unknown {
+  if (!isApiMethod(request.method)) throw new RpcError(RPC_ERRORS.METHOD_NOT_FOUND, `method not found: ${request.method}`);
+  const spec = METHODS[request.method];
+  if (spec.adminOnly && caller.role !== 'admin') {
+    throw new RpcError(RPC_ERRORS.FORBIDDEN, `${request.method} is for admins only`);
+  }
+  return spec.run(store, caller, new Params(request.method, request.params));
+}
+
+function toRpcError(err: unknown, method: string): RpcError {
+  if (err instanceof RpcError) return err;
+  if (err instanceof NotFoundError) return new RpcError(RPC_ERRORS.NOT_FOUND, err.message, { code: err.code });
+  if (err instanceof ConflictError) return new RpcError(RPC_ERRORS.CONFLICT, err.message, { code: err.code, reason: err.reason });
+  if (err instanceof InvalidRequestError) return new RpcError(RPC_ERRORS.INVALID_PARAMS, `${method}: ${err.message}`, { code: err.code });
+  return new RpcError(RPC_ERRORS.INTERNAL_ERROR, `${method}: internal error`);
+}
+
+function resultWord(rpcCode: number): string {
+  switch (rpcCode) {
+    case RPC_ERRORS.NOT_FOUND:
+      return 'not-found';
+    case RPC_ERRORS.FORBIDDEN:
+      return 'denied';
+    case RPC_ERRORS.CONFLICT:
+      return 'conflict';
+    case RPC_ERRORS.METHOD_NOT_FOUND:
+      return 'unknown-method';
+    case RPC_ERRORS.INVALID_PARAMS:
+      return 'invalid';
+    default:
+      return 'failed';
+  }
+}
+
+/** The audit target of a call: the id it names, or `-`. */
+function targetOf(params: unknown): string {
+  const id = typeof params === 'object' && params !== null ? (params as Record<string, unknown>).id : undefined;
+  return typeof id === 'string' && id.length <= 200 ? id : '-';
+}
+
+function audit(store: ApiStore, entry: AuditEntry): void {
+  store.recordAudit?.(entry);
+}
+
+/** Reads named params, throwing `-32602` naming the method, the param and what is wrong. */
+class Params {
+  readonly #method: string;
+  readonly #values: Record<string, unknown>;
+
+  constructor(method: string, params: unknown) {
+    this.#method = method;
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+      throw new RpcError(RPC_ERRORS.INVALID_PARAMS, `${method}: params must be an object of named params`);
+    }
+    this.#values = (params ?? {}) as Record<string, unknown>;
+  }
+
+  invalid(name: string, why: string): RpcError {
+    return new RpcError(RPC_ERRORS.INVALID_PARAMS, `${this.#method}: params.${name}: ${why}`, { param: name });
+  }
+
+  string(name: string): string {
+    const value = this.#values[name];
+    if (typeof value !== 'string' || value === '') throw this.invalid(name, `expected a non-empty string, got ${describe(value)}`);
+    return value;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.#values[name] === undefined ? undefined : this.string(name);
+  }
+
+  object(name: string): Record<string, unknown> {
+    const value = this.#values[name];
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw this.invalid(name, `expected an object, got ${describe(value)}`);
+    return value as Record<string, unknown>;
+  }
+
+  optionalBoolean(name: string): boolean | undefined {
+    const value = this.#values[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'boolean') throw this.invalid(name, `expected true or false, got ${describe(value)}`);
+    return value;
+  }
+
+  optionalInteger(name: string, min: number, max: number): number | undefined {
+    const value = this.#values[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw this.invalid(name, `expected an integer from ${min} to ${max}, got ${describe(value)}`);
+    }
+    return value;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : `${typeof value} ${JSON.stringify(value)}`;
+}

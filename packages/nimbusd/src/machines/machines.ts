@@ -1,0 +1,143 @@
+/**
+ * What the `nimbusd machine` commands do, apart from parsing and printing: enroll a
+ * machine with its BMC settings checked first, list, find by id or name, remove.
+ */
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { InvalidRequestError, type MachineState } from '@nimbus/core';
+import type { BmcConfig } from '../bmc/driver.ts';
+import { bmcDriver, type BmcDriverName } from '../bmc/drivers/index.ts';
+import { BmcSettingsError } from '../cli/errors.ts';
+import { readSecretFile } from '../cli/secret-file.ts';
+import type { Actor } from '../state/audit.ts';
+import { ConflictError, NotFoundError } from '../state/errors.ts';
+import type { Machine } from '../state/records.ts';
+import { Store } from '../state/store.ts';
+import { classOf, DEFAULT_MACHINE_CLASS, MACHINE_CLASS_ID, readClassAssignments, writeClassAssignments } from './class-assignments.ts';
+import { stateDbOf } from './state-location.ts';
+
+/** A machine as the commands show it: the store's record and its machine class. */
+export interface MachineView extends Machine {
+  class: string;
+}
+
+export interface EnrollRequest {
+  name: string;
+  driver: BmcDriverName;
+  host: string;
+  port?: number;
+  username: string;
+  /** Stored as given (made absolute); only read here to check the file and run the driver's validate. */
+  passwordFile: string;
+  macs: string[];
+  class?: string;
+}
+
+/** States in which a machine is someone's: removing it would pull it from under an instance. */
+const HELD_STATES: ReadonlySet<MachineState> = new Set(['allocated', 'deploying', 'deployed', 'releasing']);
+const MAC = /^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/;
+
+/** The operator at this terminal, as the audit log names them. */
+export function cliActor(): Actor {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the uid alone still says who.
+    user = `uid-${process.getuid?.() ?? '?'}`;
+  }
+  return { fingerprint: `cli:${user}`, role: 'admin' };
+}
+
+/** Opens the state store of `stateDir` for one command; close it when done. */
+export function openStore(stateDir: string): Store {
+  return new Store({ path: stateDbOf(stateDir), clock: () => new Date() });
+}
+
+/**
+ * Checks every setting before the store is touched: MACs and class (naming the flag),
+ * the password file (must exist and be 0600), then the BMC driver's own `validate`.
+ * The password is read only for that check; the store keeps the file's path.
+ */
+export function enrollMachine(stateDir: string, req: EnrollRequest, actor: Actor = cliActor()): MachineView {
+  const problems: string[] = [];
+  req.macs.forEach((mac) => {
+    if (!MAC.test(mac)) problems.push(`--mac ${JSON.stringify(mac)} is not a MAC address (six hex pairs, e.g. aa:bb:cc:dd:ee:ff)`);
+  });
+  if (req.macs.length === 0) problems.push('--mac is required: the MAC the machine network-boots from');
+  const klass = req.class ?? DEFAULT_MACHINE_CLASS;
+  if (!MACHINE_CLASS_ID.test(klass)) problems.push(`--class ${JSON.stringify(klass)} must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit (at most 63)`);
+  if (problems.length > 0) throw new InvalidRequestError(problems.join('; '));
+
+  const passwordFile = resolve(req.passwordFile);
+  const password = readSecretFile(passwordFile, '--bmc-password-file');
+  const config: BmcConfig = { driver: req.driver, host: req.host, username: req.username, password, ...(req.port === undefined ? {} : { port: req.port }) };
+  const driverProblems = bmcDriver(req.driver).validate(config);
+  if (driverProblems.length > 0) {
+    throw new BmcSettingsError(driverProblems, driverProblems.map((p) => `--bmc-${p.setting === 'username' ? 'user' : p.setting}: ${p.message}`));
+  }
+
+  const store = openStore(stateDir);
+  try {
+    const address = req.port === undefined ? req.host : `${req.host.includes(':') ? `[${req.host}]` : req.host}:${req.port}`;
+    const machine = store.enrollMachine({ name: req.name, bmc: { driver: req.driver, address, credentialsFile: passwordFile }, bootMacs: req.macs }, actor);
+    const assignments = readClassAssignments(stateDir);
+    assignments[machine.id] = klass;
+    writeClassAssignments(stateDir, assignments);
+    return { ...machine, class: klass };
+  } finally {
+    store.close();
+  }
+}
+
+export function listMachines(stateDir: string, filter: { state?: MachineState } = {}): MachineView[] {
+  const store = openStore(stateDir);
+  try {
+    const assignments = readClassAssignments(stateDir);
+    return store.listMachines(filter).map((m) => ({ ...m, class: classOf(assignments, m.id) }));
+  } finally {
+    store.close();
+  }
+}
+
+/** The machine whose id is `ref`, else the one named `ref`. */
+export function findMachine(store: Store, ref: string): Machine {
+  try {
+    return store.getMachine(ref);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+  const byName = store.listMachines().find((m) => m.name === ref);
+  if (!byName) throw new NotFoundError(`no machine with id or name ${JSON.stringify(ref)}`);
+  return byName;
+}
+
+export function showMachine(stateDir: string, ref: string): MachineView {
+  const store = openStore(stateDir);
+  try {
+    const machine = findMachine(store, ref);
+    return { ...machine, class: classOf(readClassAssignments(stateDir), machine.id) };
+  } finally {
+    store.close();
+  }
+}
+
+/** Removes a machine no tenant holds; returns what it was. */
+export function removeMachine(stateDir: string, ref: string, actor: Actor = cliActor()): MachineView {
+  const store = openStore(stateDir);
+  try {
+    const machine = findMachine(store, ref);
+    if (HELD_STATES.has(machine.state)) {
+      throw new ConflictError('machine-busy', `machine ${machine.name} (${machine.id}) is ${machine.state}; release its instance first`);
+    }
+    // The store checks again inside its transaction, so a concurrent allocation still loses.
+    store.removeMachine(machine.id, actor);
+    const assignments = readClassAssignments(stateDir);
+    const klass = classOf(assignments, machine.id);
+    delete assignments[machine.id];
+    writeClassAssignments(stateDir, assignments);
+    return { ...machine, class: klass };
+  } finally {
+    store.close();
+  }
+}
