@@ -84,8 +84,8 @@ export function compileTomlDocument<T>(schema: object, options: TomlDocumentOpti
   };
 }
 
-/** ajv's errors as issues; the missing keys of one table become one issue. */
-function issuesOf(errors: readonly VerboseError[], data: unknown, hints: ReadonlyMap<string, string> | undefined): Issue[] {
+/** ajv's errors as issues; the missing keys of one table become one issue. `hints` say in words what a pattern expects. */
+export function issuesOf(errors: readonly VerboseError[], data: unknown, hints: ReadonlyMap<string, string> | undefined): Issue[] {
   const issues: Issue[] = [];
   const missing = new Map<string, { slot: number; path: KeyPath; keys: string[] }>();
   for (const error of errors) {
