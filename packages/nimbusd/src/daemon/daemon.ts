@@ -1,0 +1,213 @@
+/**
+ * nimbusd's long-running part: opens the state store, builds who may call the SSH API
+ * from the config, and runs the API and /metrics listeners. `serve(signal)` is the one
+ * shutdown path: an abort or the first fatal error closes every listener and the store.
+ */
+import { readSecretFile } from '../cli/secret-file.ts';
+import { ApiServer } from '../api/ssh-server.ts';
+import { createApiDispatcher, isApiMethod, type Dispatcher } from '../api/methods.ts';
+import { RPC_ERRORS, RpcError } from '../api/json-rpc.ts';
+import type { NimbusdConfig } from '../config/config.ts';
+import { readHostKey } from '../config/host-key.ts';
+import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
+import { silentLogger, type Logger } from '../logging/index.ts';
+import { MetricsServer } from '../metrics/metrics-server.ts';
+import { createNimbusMetrics, type ApiResult, type NimbusMetrics } from '../metrics/nimbus-metrics.ts';
+import { stateDbPath } from '../state/database.ts';
+import { Store, type Clock } from '../state/store.ts';
+import { buildApiAccess } from './access.ts';
+import { ListenError } from './errors.ts';
+import { countMachinesByState } from './machine-gauge.ts';
+
+/**
+ * How often the machines gauge is recounted. API calls recount it at once; this interval
+ * catches changes made by other processes on the same store (`nimbusd machine …`).
+ */
+export const DEFAULT_GAUGE_REFRESH_MS = 15_000;
+
+export interface DaemonOptions {
+  config: NimbusdConfig;
+  /** Silent if unset. */
+  logger?: Logger;
+  /** A fresh registry with the default process metrics if unset. */
+  metrics?: NimbusMetrics;
+  /** The wall clock if unset. */
+  clock?: Clock;
+  /** See DEFAULT_GAUGE_REFRESH_MS. */
+  gaugeRefreshMs?: number;
+}
+
+/** Where the listeners ended up, once bound. */
+export interface DaemonAddresses {
+  api: ListenAddress;
+  metrics?: ListenAddress;
+}
+
+export class Daemon {
+  readonly #config: NimbusdConfig;
+  readonly #logger: Logger;
+  readonly #metrics: NimbusMetrics;
+  readonly #clock: Clock;
+  readonly #gaugeRefreshMs: number;
+  #addresses: DaemonAddresses | undefined;
+
+  constructor(options: DaemonOptions) {
+    this.#config = options.config;
+    this.#logger = options.logger ?? silentLogger();
+    this.#metrics = options.metrics ?? createNimbusMetrics();
+    this.#clock = options.clock ?? (() => new Date());
+    this.#gaugeRefreshMs = options.gaugeRefreshMs ?? DEFAULT_GAUGE_REFRESH_MS;
+  }
+
+  /** The bound addresses while serving; undefined before the listeners are up. */
+  get addresses(): DaemonAddresses | undefined {
+    return this.#addresses;
+  }
+
+  /**
+   * Starts every listener and runs until `signal` aborts (resolves) or a listener fails
+   * (rejects with that error, after everything is closed).
+   */
+  async serve(signal: AbortSignal): Promise<void> {
+    const config = this.#config;
+    // Everything read from disk first: a bad key file stops the start before any port is bound.
+    const access = buildApiAccess(config);
+    const hostKey = readHostKey(config.api.hostKeyPath);
+    const hostKeyText = readSecretFile(config.api.hostKeyPath, 'host key');
+    const store = new Store({ path: stateDbPath(config.stateDir), clock: this.#clock });
+
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let api: ApiServer | undefined;
+    let metricsServing: Promise<void> | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const refreshGauge = (): void => {
+        try {
+          this.#metrics.setMachinesByState(countMachinesByState(store));
+        } catch (err) {
+          this.#logger.warn({ err: (err as Error).message }, 'counting machines for the metrics failed');
+        }
+      };
+      refreshGauge();
+
+      api = await bind('SSH API', config.api.listen, () =>
+        ApiServer.listen({
+          host: config.api.listen.host,
+          port: config.api.listen.port,
+          hostKey: hostKeyText,
+          access,
+          dispatch: this.#measured(createApiDispatcher(store, { onInternalError: (err, method) => this.#internalError(err, method) }), refreshGauge),
+          logger: this.#logger,
+        }),
+      );
+
+      let metricsAddress: ListenAddress | undefined;
+      let fatal: Promise<never> | undefined;
+      if (config.metrics.enabled) {
+        const server = new MetricsServer({ registry: this.#metrics.registry, host: config.metrics.listen.host, port: config.metrics.listen.port, logger: this.#logger });
+        const bound = await bind('metrics', config.metrics.listen, () => server.listen());
+        metricsAddress = { host: bound.address, port: bound.port };
+        metricsServing = server.serve(stop.signal);
+        // A metrics server that fails later is fatal too: stop everything with its error.
+        fatal = metricsServing.then(
+          () => new Promise<never>(() => {}),
+          (err: unknown) => {
+            throw new ListenError(`the metrics listener on ${formatListenAddress(config.metrics.listen)} failed: ${describe(err)}`, { cause: err });
+          },
+        );
+      }
+
+      timer = setInterval(refreshGauge, this.#gaugeRefreshMs);
+      timer.unref();
+      this.#addresses = { api: api.address, ...(metricsAddress ? { metrics: metricsAddress } : {}) };
+      this.#logger.info(
+        {
+          provider: config.provider.id,
+          api: formatListenAddress(api.address),
+          metrics: metricsAddress ? formatListenAddress(metricsAddress) : 'disabled',
+          hostKey: hostKey.fingerprint,
+          tenantPolicy: access.tenantPolicy,
+          adminKeys: access.adminKeys.length,
+          tenantKeys: access.tenantKeys.length,
+        },
+        'nimbusd listening',
+      );
+
+      const stopped = new Promise<void>((resolve) => {
+        if (stop.signal.aborted) resolve();
+        else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await (fatal ? Promise.race([stopped, fatal]) : stopped);
+      this.#logger.info('nimbusd stopping');
+    } catch (err) {
+      this.#logger.error({ err: describe(err) }, 'nimbusd stopping after a fatal error');
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      stop.abort();
+      if (timer) clearInterval(timer);
+      await api?.close();
+      await metricsServing?.catch(() => {});
+      store.close();
+      this.#addresses = undefined;
+      this.#logger.info('nimbusd stopped');
+    }
+  }
+
+  /** Counts each call by method and result, and recounts machines after each call (a call may allocate or release one). */
+  #measured(dispatch: Dispatcher, refreshGauge: () => void): Dispatcher {
+    return async (caller, request) => {
+      // Unknown names share one label, so a caller cannot grow the metric without bound.
+      const method = isApiMethod(request.method) ? request.method : 'unknown';
+      try {
+        const result = await dispatch(caller, request);
+        this.#metrics.recordApiRequest(method, 'ok');
+        return result;
+      } catch (err) {
+        this.#metrics.recordApiRequest(method, apiResultOf(err));
+        throw err;
+      } finally {
+        refreshGauge();
+      }
+    };
+  }
+
+  #internalError(err: unknown, method: string): void {
+    this.#logger.error({ method, err: describe(err) }, 'API call failed inside nimbusd');
+  }
+}
+
+/** Binds one listener, turning a bind failure into an error that names the listener and the address. */
+async function bind<T>(what: string, address: ListenAddress, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : describe(err);
+    throw new ListenError(`cannot listen for the ${what} on ${formatListenAddress(address)}: ${why}`, { cause: err });
+  }
+}
+
+function apiResultOf(err: unknown): ApiResult {
+  if (!(err instanceof RpcError)) return 'error';
+  switch (err.rpcCode) {
+    case RPC_ERRORS.NOT_FOUND:
+      return 'not_found';
+    case RPC_ERRORS.FORBIDDEN:
+      return 'denied';
+    case RPC_ERRORS.CONFLICT:
+      return 'conflict';
+    case RPC_ERRORS.INVALID_PARAMS:
+    case RPC_ERRORS.INVALID_REQUEST:
+    case RPC_ERRORS.METHOD_NOT_FOUND:
+      return 'invalid';
+    default:
+      return 'error';
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
