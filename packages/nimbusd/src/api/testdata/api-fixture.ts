@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { sshFingerprint } from '../../config/fingerprint.ts';
+import { generateEd25519KeyPair } from '../../config/host-key.ts';
 import type { Store } from '../../state/index.ts';
 import { enrollReady, openTestStore, tempStateDir } from '../../state/testdata/fixtures.ts';
 import type { ApiAccess } from '../identity.ts';
@@ -17,7 +18,7 @@ export interface TestKey {
 
 /** A fresh ed25519 key pair and its fingerprint. */
 export function testKey(): TestKey {
-  const pair = utils.generateKeyPairSync('ed25519');
+  const pair = generateEd25519KeyPair();
   const parsed = utils.parseKey(pair.public);
   if (parsed instanceof Error || Array.isArray(parsed)) throw new Error('cannot parse a generated key');
   return { privateKey: pair.private, publicKey: pair.public, fingerprint: sshFingerprint(parsed.getPublicSSH()) };
