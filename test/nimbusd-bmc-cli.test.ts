@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedfishEmulator } from './redfish-emulator/server.ts';
+import { NIMBUSD_BIN, parseJsonOutput } from './support/cli.ts';
 import { IpmiSim, ipmiPeersMissing } from './support/ipmi-sim.ts';
 import { REPO_ROOT } from './support/nimbusctl.ts';
 
-const NIMBUSD_BIN = join(REPO_ROOT, 'packages', 'nimbusd', 'bin', 'run.js');
 const BUILT = join(REPO_ROOT, 'packages', 'nimbusd', 'dist', 'commands', 'bmc', 'power.js');
 
 interface CliResult {
@@ -31,12 +31,7 @@ function nimbusd(args: readonly string[], env: Record<string, string> = {}): Pro
       [NIMBUSD_BIN, ...args],
       { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), ...env }, encoding: 'utf8', timeout: 60_000 },
       (err, stdout, stderr) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
+        const json = parseJsonOutput(stdout);
         const code = (err as { code?: unknown } | null)?.code;
         resolve({ status: err === null ? 0 : typeof code === 'number' ? code : -1, stdout, stderr, json });
       },

@@ -1,38 +1,19 @@
 // `nimbusd machine …` and `nimbusd registry export` run as the built binary on a site made
 // with `nimbusd init`; the exported file is checked by the built `nimbusctl registry validate`.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NIMBUSD_BIN, runBin, type CliRun } from './support/cli.ts';
 import { NIMBUSCTL_BIN, REPO_ROOT } from './support/nimbusctl.ts';
 
-const NIMBUSD_BIN = join(REPO_ROOT, 'packages', 'nimbusd', 'bin', 'run.js');
 const BUILT = join(REPO_ROOT, 'packages', 'nimbusd', 'dist', 'commands', 'machine', 'enroll.js');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  json: any;
+function run(bin: string, args: readonly string[]): CliRun {
+  return runBin(bin, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() } });
 }
 
-function run(bin: string, args: readonly string[]): Run {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
-
-const nimbusd = (...args: string[]): Run => run(NIMBUSD_BIN, args);
+const nimbusd = (...args: string[]): CliRun => run(NIMBUSD_BIN, args);
 
 describe.skipIf(!existsSync(BUILT))('nimbusd machine and registry export (built binary; run ./scripts/setup first)', () => {
   let dir: string;
@@ -41,7 +22,7 @@ describe.skipIf(!existsSync(BUILT))('nimbusd machine and registry export (built 
   let passwordFile: string;
   let fingerprint: string;
 
-  const enroll = (name: string, macs: string[], ...extra: string[]): Run =>
+  const enroll = (name: string, macs: string[], ...extra: string[]): CliRun =>
     nimbusd('machine', 'enroll', '--config', config, '--name', name, '--bmc-driver', 'ipmi', '--bmc-host', '10.0.0.7', '--bmc-user', 'admin',
       '--bmc-password-file', passwordFile, ...macs.flatMap((m) => ['--mac', m]), ...extra, '--json');
 

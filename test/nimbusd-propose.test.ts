@@ -1,36 +1,22 @@
 // `nimbusd registry propose` as the built binary, on a site made with `nimbusd init`, against
 // a real bare Git repo; the pushed branch is checked by the built `nimbusctl registry validate`.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NIMBUSD_BIN, runBin, type CliRun } from './support/cli.ts';
 import { NIMBUSCTL_BIN, REPO_ROOT } from './support/nimbusctl.ts';
 
-const NIMBUSD_BIN = join(REPO_ROOT, 'packages', 'nimbusd', 'bin', 'run.js');
 const BUILT = join(REPO_ROOT, 'packages', 'nimbusd', 'dist', 'commands', 'registry', 'propose.js');
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  json: any;
-}
-
-function run(bin: string, args: readonly string[]): Run {
+function run(bin: string, args: readonly string[]): CliRun {
   // An EDITOR in the environment must not stop the push (simple-git refuses to run with one unless told).
-  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...ENV, EDITOR: 'false', GIT_EDITOR: 'false' }, encoding: 'utf8', timeout: 120_000 });
-  let json: unknown;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json };
+  return runBin(bin, args, { env: { ...ENV, EDITOR: 'false', GIT_EDITOR: 'false' }, timeoutMs: 120_000 });
 }
 
-const nimbusd = (...args: string[]): Run => run(NIMBUSD_BIN, args);
+const nimbusd = (...args: string[]): CliRun => run(NIMBUSD_BIN, args);
 
 function git(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=Registry', '-c', 'user.email=registry@example.org', ...args], { cwd: dir, env: ENV, encoding: 'utf8' }).trim();
@@ -41,9 +27,9 @@ describe.skipIf(!existsSync(BUILT))('nimbusd registry propose (built binary; run
   let config: string;
   let classes: string;
   let bare: string;
-  const proposeTo = (repo: string, ...extra: string[]): Run =>
+  const proposeTo = (repo: string, ...extra: string[]): CliRun =>
     nimbusd('registry', 'propose', '--config', config, '--classes', classes, '--repo', repo, ...extra);
-  const propose = (...extra: string[]): Run => proposeTo(bare, ...(extra.includes('--price-per-hour') ? [] : ['--price-per-hour', '0.35']), ...extra);
+  const propose = (...extra: string[]): CliRun => proposeTo(bare, ...(extra.includes('--price-per-hour') ? [] : ['--price-per-hour', '0.35']), ...extra);
   const branches = (): string[] => git(bare, 'for-each-ref', '--format=%(refname:short)', 'refs/heads').split('\n').filter(Boolean).sort();
 
   beforeAll(() => {

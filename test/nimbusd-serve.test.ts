@@ -11,8 +11,8 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NimbusApiClient } from '@nimbus/nimbusd/api-client';
 import { REPO_ROOT } from './support/nimbusctl.ts';
+import { NIMBUSD_BIN } from './support/cli.ts';
 
-const NIMBUSD_BIN = join(REPO_ROOT, 'packages', 'nimbusd', 'bin', 'run.js');
 const BUILT = join(REPO_ROOT, 'packages', 'nimbusd', 'dist', 'commands', 'serve.js');
 const BUILT_STATE = join(REPO_ROOT, 'packages', 'nimbusd', 'dist', 'state', 'index.js');
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseJsonOutput } from './cli.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const NIMBUSCTL_BIN = join(REPO_ROOT, 'packages', 'nimbusctl', 'bin', 'run.js');
@@ -41,13 +42,7 @@ export class NimbusctlHome {
       encoding: 'utf8',
       timeout: 60_000,
     });
-    let json: unknown;
-    try {
-      json = JSON.parse(out.stdout);
-    } catch {
-      json = undefined;
-    }
-    return { status: out.status ?? -1, stdout: out.stdout, stderr: out.stderr, json };
+    return { status: out.status ?? -1, stdout: out.stdout, stderr: out.stderr, json: parseJsonOutput(out.stdout) };
   }
 
   remove(): void {
