@@ -12,14 +12,12 @@ import { readSecretFile } from '../cli/secret-file.ts';
 import type { Actor } from '../state/audit.ts';
 import { ConflictError, NotFoundError } from '../state/errors.ts';
 import type { Machine } from '../state/records.ts';
-import { Store } from '../state/store.ts';
-import { classOf, DEFAULT_MACHINE_CLASS, MACHINE_CLASS_ID, readClassAssignments, writeClassAssignments } from './class-assignments.ts';
+import { DEFAULT_MACHINE_CLASS, MACHINE_CLASS_ID, Store } from '../state/store.ts';
+import { importLegacyClassAssignments } from './legacy-class-file.ts';
 import { stateDbOf } from './state-location.ts';
 
-/** A machine as the commands show it: the store's record and its machine class. */
-export interface MachineView extends Machine {
-  class: string;
-}
+/** A machine as the commands show it. */
+export type MachineView = Machine;
 
 export interface EnrollRequest {
   name: string;
@@ -51,7 +49,9 @@ export function cliActor(): Actor {
 
 /** Opens the state store of `stateDir` for one command; close it when done. */
 export function openStore(stateDir: string): Store {
-  return new Store({ path: stateDbOf(stateDir), clock: () => new Date() });
+  const store = new Store({ path: stateDbOf(stateDir), clock: () => new Date() });
+  importLegacyClassAssignments(store, stateDir);
+  return store;
 }
 
 /**
@@ -80,11 +80,10 @@ export function enrollMachine(stateDir: string, req: EnrollRequest, actor: Actor
   const store = openStore(stateDir);
   try {
     const address = req.port === undefined ? req.host : `${req.host.includes(':') ? `[${req.host}]` : req.host}:${req.port}`;
-    const machine = store.enrollMachine({ name: req.name, bmc: { driver: req.driver, address, credentialsFile: passwordFile }, bootMacs: req.macs }, actor);
-    const assignments = readClassAssignments(stateDir);
-    assignments[machine.id] = klass;
-    writeClassAssignments(stateDir, assignments);
-    return { ...machine, class: klass };
+    return store.enrollMachine(
+      { name: req.name, class: klass, bmc: { driver: req.driver, address, username: req.username, credentialsFile: passwordFile }, bootMacs: req.macs },
+      actor,
+    );
   } finally {
     store.close();
   }
@@ -93,8 +92,7 @@ export function enrollMachine(stateDir: string, req: EnrollRequest, actor: Actor
 export function listMachines(stateDir: string, filter: { state?: MachineState } = {}): MachineView[] {
   const store = openStore(stateDir);
   try {
-    const assignments = readClassAssignments(stateDir);
-    return store.listMachines(filter).map((m) => ({ ...m, class: classOf(assignments, m.id) }));
+    return store.listMachines(filter);
   } finally {
     store.close();
   }
@@ -115,8 +113,7 @@ export function findMachine(store: Store, ref: string): Machine {
 export function showMachine(stateDir: string, ref: string): MachineView {
   const store = openStore(stateDir);
   try {
-    const machine = findMachine(store, ref);
-    return { ...machine, class: classOf(readClassAssignments(stateDir), machine.id) };
+    return findMachine(store, ref);
   } finally {
     store.close();
   }
@@ -132,11 +129,7 @@ export function removeMachine(stateDir: string, ref: string, actor: Actor = cliA
     }
     // The store checks again inside its transaction, so a concurrent allocation still loses.
     store.removeMachine(machine.id, actor);
-    const assignments = readClassAssignments(stateDir);
-    const klass = classOf(assignments, machine.id);
-    delete assignments[machine.id];
-    writeClassAssignments(stateDir, assignments);
-    return { ...machine, class: klass };
+    return machine;
   } finally {
     store.close();
   }

@@ -81,6 +81,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- The class a machine is offered as (a registry machine class id), the BMC user the
+      -- daemon logs in with, and what the last inspection found.
+      ALTER TABLE machines ADD COLUMN class TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE machines ADD COLUMN bmc_username TEXT NOT NULL DEFAULT '';
+      ALTER TABLE machines ADD COLUMN inventory TEXT;
+      ALTER TABLE machines ADD COLUMN inspected_at TEXT;
+      CREATE INDEX machines_by_state_class ON machines (state, class);
+
+      -- Where a deployed instance answers, and the deploy phase it is in (for watchers that attach late).
+      ALTER TABLE instances ADD COLUMN address TEXT;
+      ALTER TABLE instances ADD COLUMN phase TEXT;
+      ALTER TABLE instances ADD COLUMN phase_at TEXT;
+    `,
+  },
 ];
 
 /** The schema version this nimbusd writes. */

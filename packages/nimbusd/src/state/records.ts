@@ -9,13 +9,19 @@ export interface Machine {
   id: string;
   name: string;
   state: MachineState;
+  /** The registry machine class it is offered as. */
+  class: string;
   bmc: {
     driver: BmcDriverName;
     address: string;
+    /** The user nimbusd logs in as; empty for machines enrolled before it was recorded. */
+    username: string;
     /** Path of the file holding the BMC password; the password itself is never stored. */
     credentialsFile: string;
   };
   bootMacs: string[];
+  /** What the last inspection found (out of band or in band); null before the first. */
+  inventory: { data: unknown; at: string } | null;
   lastError: { message: string; hint: string | null; at: string } | null;
   createdAt: string;
   updatedAt: string;
@@ -32,6 +38,10 @@ export interface Instance {
   idempotencyKey: string;
   state: InstanceState;
   request: unknown;
+  /** Where the deployed instance answers (its IPv4 address); null until known. */
+  address: string | null;
+  /** The deploy phase it is in (power, pxe, image, reboot, ssh…) and since when; null outside a deploy. */
+  phase: { name: string; at: string } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -40,10 +50,14 @@ export interface MachineRow {
   id: string;
   name: string;
   state: string;
+  class: string;
   bmc_driver: string;
   bmc_address: string;
+  bmc_username: string;
   bmc_credentials_file: string;
   boot_macs: string;
+  inventory: string | null;
+  inspected_at: string | null;
   last_error: string | null;
   last_error_hint: string | null;
   last_error_at: string | null;
@@ -58,6 +72,9 @@ export interface InstanceRow {
   idempotency_key: string;
   state: string;
   request: string;
+  address: string | null;
+  phase: string | null;
+  phase_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -68,8 +85,10 @@ export function machineFromRow(row: MachineRow): Machine {
     id: row.id,
     name: row.name,
     state: row.state,
-    bmc: { driver: row.bmc_driver as BmcDriverName, address: row.bmc_address, credentialsFile: row.bmc_credentials_file },
+    class: row.class,
+    bmc: { driver: row.bmc_driver as BmcDriverName, address: row.bmc_address, username: row.bmc_username, credentialsFile: row.bmc_credentials_file },
     bootMacs: JSON.parse(row.boot_macs) as string[],
+    inventory: row.inventory === null ? null : { data: JSON.parse(row.inventory) as unknown, at: row.inspected_at ?? row.updated_at },
     lastError:
       row.last_error === null ? null : { message: row.last_error, hint: row.last_error_hint, at: row.last_error_at ?? row.updated_at },
     createdAt: row.created_at,
@@ -85,6 +104,8 @@ export function instanceFromRow(row: InstanceRow): Instance {
     idempotencyKey: row.idempotency_key,
     state: row.state as InstanceState,
     request: JSON.parse(row.request) as unknown,
+    address: row.address,
+    phase: row.phase === null ? null : { name: row.phase, at: row.phase_at ?? row.updated_at },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

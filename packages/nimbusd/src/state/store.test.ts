@@ -231,3 +231,57 @@ describe('durability settings survive reopening', () => {
     }
   });
 });
+
+describe('machine classes, inventory and deploy progress', () => {
+  it('keeps each machine in its class, counts ready machines by class and allocates within a class', () => {
+    const small = store.enrollMachine({ ...machineInput('s1'), class: 'small' }, ADMIN);
+    for (const id of [small.id]) {
+      store.transition(id, 'enrolled', 'inspecting', SYSTEM);
+      store.transition(id, 'inspecting', 'ready', SYSTEM);
+    }
+    enrollReady(store, 'd1');
+    enrollReady(store, 'd2');
+    expect(store.readyByClass()).toEqual({ default: 2, small: 1 });
+    const { instance } = store.allocate({ tenant: TENANT_A.fingerprint, request: {}, idempotencyKey: 'k1', actor: TENANT_A, machineClass: 'small' });
+    expect(instance.machineId).toBe(small.id);
+    expect(store.readyByClass()).toEqual({ default: 2 });
+    expect(() => store.allocate({ tenant: TENANT_A.fingerprint, request: { b: 1 }, idempotencyKey: 'k2', actor: TENANT_A, machineClass: 'small' })).toThrow(
+      /no machine of class small is ready to allocate/,
+    );
+  });
+
+  it('refuses a class id the registry would not accept, and re-classifies with an audit record', () => {
+    expect(() => store.enrollMachine({ ...machineInput('bad'), class: 'Big Box' }, ADMIN)).toThrow(/class "Big Box" must be lower-case/);
+    const machine = store.enrollMachine(machineInput('n1'), ADMIN);
+    expect(machine.class).toBe('default');
+    expect(store.setMachineClass(machine.id, 'gpu-a100', ADMIN).class).toBe('gpu-a100');
+    const record = store.auditTail(1)[0]!;
+    expect(record.action).toBe('machine.class');
+    expect(JSON.parse(record.detail)).toEqual({ from: 'default', to: 'gpu-a100' });
+    expect(store.verifyAudit().ok).toBe(true);
+  });
+
+  it('stores the BMC user and the last inventory with when it was taken', () => {
+    const machine = store.enrollMachine({ ...machineInput('n1'), bmc: { ...machineInput('x').bmc, username: 'operator' } }, ADMIN);
+    expect(machine.bmc.username).toBe('operator');
+    expect(machine.inventory).toBeNull();
+    const after = store.recordInventory(machine.id, { cpus: { count: 2 } }, SYSTEM, 'out-of-band');
+    expect(after.inventory).toEqual({ data: { cpus: { count: 2 } }, at: expect.stringMatching(/^2026-/) });
+    expect(store.auditTail(1)[0]).toMatchObject({ action: 'machine.inventory', target: machine.id, detail: '{"source":"out-of-band"}' });
+    expect(() => store.recordInventory('nope', {}, SYSTEM, 'in-band')).toThrow(NotFoundError);
+  });
+
+  it('records deploy phase and address on the instance and forgets the phase once released', () => {
+    const machineId = enrollReady(store, 'n1');
+    const { instance } = store.allocate({ tenant: TENANT_A.fingerprint, request: {}, idempotencyKey: 'k', actor: TENANT_A });
+    expect(store.liveInstanceOf(machineId)?.id).toBe(instance.id);
+    store.updateInstanceProgress(instance.id, { phase: 'pxe' });
+    const updated = store.updateInstanceProgress(instance.id, { address: '10.0.0.9' });
+    expect(updated.phase).toEqual({ name: 'pxe', at: expect.any(String) });
+    expect(updated.address).toBe('10.0.0.9');
+    store.release(instance.id, TENANT_A);
+    store.transition(machineId, 'releasing', 'ready', SYSTEM);
+    expect(store.getInstance(instance.id)).toMatchObject({ state: 'released', phase: null });
+    expect(store.liveInstanceOf(machineId)).toBeUndefined();
+  });
+});

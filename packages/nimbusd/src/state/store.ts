@@ -31,9 +31,16 @@ export interface StoreOptions {
 
 export interface EnrollInput {
   name: string;
-  bmc: { driver: BmcDriverName; address: string; credentialsFile: string };
+  bmc: { driver: BmcDriverName; address: string; username?: string; credentialsFile: string };
   bootMacs: string[];
+  /** The registry machine class; DEFAULT_MACHINE_CLASS if unset. */
+  class?: string;
 }
+
+/** The class of a machine enrolled without one. */
+export const DEFAULT_MACHINE_CLASS = 'default';
+/** The registry's pattern for a machine class id (registry-schema/provider.schema.json). */
+export const MACHINE_CLASS_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** What a transition records beside from/to; `error` and `hint` are kept on the machine when it enters `error`. */
 export interface TransitionDetail {
@@ -52,6 +59,8 @@ export interface AllocateInput {
   actor: Actor;
   /** Only this machine (placement already chose it); otherwise any `ready` machine. */
   machineId?: string;
+  /** Only a machine of this class. */
+  machineClass?: string;
 }
 
 export interface AllocateResult {
@@ -93,12 +102,13 @@ export class Store {
         throw new ConflictError('name-taken', `a machine named ${input.name} is already enrolled`);
       }
       const id = this.#newId('machine');
+      const klass = input.class ?? DEFAULT_MACHINE_CLASS;
       this.db
         .prepare(
-          `INSERT INTO machines (id, name, state, bmc_driver, bmc_address, bmc_credentials_file, boot_macs, created_at, updated_at)
-           VALUES (?, ?, 'enrolled', ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO machines (id, name, state, class, bmc_driver, bmc_address, bmc_username, bmc_credentials_file, boot_macs, created_at, updated_at)
+           VALUES (?, ?, 'enrolled', ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, input.name, input.bmc.driver, input.bmc.address, input.bmc.credentialsFile, JSON.stringify(bootMacs), now, now);
+        .run(id, input.name, klass, input.bmc.driver, input.bmc.address, input.bmc.username ?? '', input.bmc.credentialsFile, JSON.stringify(bootMacs), now, now);
       for (const mac of bootMacs) {
         try {
           this.db.prepare('INSERT INTO machine_boot_macs (mac, machine_id) VALUES (?, ?)').run(mac, id);
@@ -108,7 +118,7 @@ export class Store {
           throw new ConflictError('mac-taken', `boot MAC ${mac} already belongs to machine ${owner?.machine_id ?? '?'}`, { cause: err });
         }
       }
-      this.#audit({ actor, action: 'machine.enroll', target: id, result: 'ok', detail: { name: input.name, bmc: input.bmc, bootMacs } }, now);
+      this.#audit({ actor, action: 'machine.enroll', target: id, result: 'ok', detail: { name: input.name, class: klass, bmc: input.bmc, bootMacs } }, now);
       return this.#machine(id);
     });
   }
@@ -187,16 +197,22 @@ export class Store {
         }
         return { instance: instanceFromRow(earlier), created: false };
       }
-      const candidate = (
-        input.machineId === undefined
-          ? this.db.prepare("SELECT id FROM machines WHERE state = 'ready' ORDER BY name LIMIT 1").get()
-          : this.db.prepare("SELECT id FROM machines WHERE state = 'ready' AND id = ?").get(input.machineId)
-      ) as { id: string } | undefined;
+      const where = ["state = 'ready'"];
+      const params: string[] = [];
+      if (input.machineId !== undefined) {
+        where.push('id = ?');
+        params.push(input.machineId);
+      }
+      if (input.machineClass !== undefined) {
+        where.push('class = ?');
+        params.push(input.machineClass);
+      }
+      const candidate = this.db.prepare(`SELECT id FROM machines WHERE ${where.join(' AND ')} ORDER BY name LIMIT 1`).get(...params) as
+        | { id: string }
+        | undefined;
       if (!candidate) {
-        throw new ConflictError(
-          'no-ready-machine',
-          input.machineId === undefined ? 'no machine is ready to allocate' : `machine ${input.machineId} is not ready to allocate`,
-        );
+        const which = [input.machineId === undefined ? 'no machine' : `machine ${input.machineId}`, input.machineClass === undefined ? '' : ` of class ${input.machineClass}`].join('');
+        throw new ConflictError('no-ready-machine', `${which} is ready to allocate`);
       }
       const id = this.#newId('instance');
       try {
@@ -244,6 +260,58 @@ export class Store {
       );
       return this.#instance(instanceId);
     });
+  }
+
+  /** Puts a machine in another class (an operator's re-classification, or an upgrade import). */
+  setMachineClass(machineId: string, klass: string, actor: Actor): Machine {
+    if (!MACHINE_CLASS_ID.test(klass)) throw new InvalidRequestError(`class ${JSON.stringify(klass)} is not a machine class id`);
+    return this.#write((now) => {
+      const before = this.#machine(machineId);
+      this.db.prepare('UPDATE machines SET class = ?, updated_at = ? WHERE id = ?').run(klass, now, machineId);
+      this.#audit({ actor, action: 'machine.class', target: machineId, result: 'ok', detail: { from: before.class, to: klass } }, now);
+      return this.#machine(machineId);
+    });
+  }
+
+  /** Free (`ready`) machines by class; classes with none free are left out. */
+  readyByClass(): Record<string, number> {
+    const rows = this.db.prepare("SELECT class, count(*) AS n FROM machines WHERE state = 'ready' GROUP BY class ORDER BY class").all() as unknown as {
+      class: string;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.class, r.n]));
+  }
+
+  /** Keeps what an inspection found on the machine, with an audit record. */
+  recordInventory(machineId: string, data: unknown, actor: Actor, source: 'out-of-band' | 'in-band'): Machine {
+    const json = canonicalJson(data, 'inventory');
+    return this.#write((now) => {
+      this.#machine(machineId);
+      this.db.prepare('UPDATE machines SET inventory = ?, inspected_at = ?, updated_at = ? WHERE id = ?').run(json, now, now, machineId);
+      this.#audit({ actor, action: 'machine.inventory', target: machineId, result: 'ok', detail: { source } }, now);
+      return this.#machine(machineId);
+    });
+  }
+
+  /**
+   * Records how far an instance's deploy has got, and its address once known. Progress,
+   * not a decision: it has no audit record of its own (the transitions around it do).
+   */
+  updateInstanceProgress(instanceId: string, progress: { phase?: string | null; address?: string }): Instance {
+    return this.#write((now) => {
+      this.#instance(instanceId);
+      if (progress.phase !== undefined) {
+        this.db.prepare('UPDATE instances SET phase = ?, phase_at = ?, updated_at = ? WHERE id = ?').run(progress.phase, progress.phase === null ? null : now, now, instanceId);
+      }
+      if (progress.address !== undefined) this.db.prepare('UPDATE instances SET address = ?, updated_at = ? WHERE id = ?').run(progress.address, now, instanceId);
+      return this.#instance(instanceId);
+    });
+  }
+
+  /** The live instance that holds a machine, if any. */
+  liveInstanceOf(machineId: string): Instance | undefined {
+    const row = this.db.prepare(`SELECT * FROM instances WHERE machine_id = ? AND ${LIVE}`).get(machineId) as InstanceRow | undefined;
+    return row ? instanceFromRow(row) : undefined;
   }
 
   /** One instance; with `tenant`, only if it is that tenant's. */
@@ -316,7 +384,7 @@ export class Store {
       throw new StaleStateError(`machine ${id} is ${current.state}, not ${from}; re-read it and try again`);
     }
     if (from === 'releasing' && to === 'ready') {
-      this.db.prepare(`UPDATE instances SET state = 'released', updated_at = ? WHERE machine_id = ? AND ${LIVE}`).run(now, id);
+      this.db.prepare(`UPDATE instances SET state = 'released', phase = NULL, phase_at = NULL, updated_at = ? WHERE machine_id = ? AND ${LIVE}`).run(now, id);
     } else if (to === 'deploying' || to === 'deployed') {
       this.db.prepare(`UPDATE instances SET state = ?, updated_at = ? WHERE machine_id = ? AND ${LIVE}`).run(to, now, id);
     }
@@ -330,6 +398,9 @@ export class Store {
 function validateEnroll(input: EnrollInput): string[] {
   const problems: string[] = [];
   if (!input.name?.trim()) problems.push('name is empty');
+  if (input.class !== undefined && !MACHINE_CLASS_ID.test(input.class)) {
+    problems.push(`class ${JSON.stringify(input.class)} must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit (at most 63)`);
+  }
   if (input.bmc?.driver !== 'ipmi' && input.bmc?.driver !== 'redfish') problems.push(`bmc.driver must be ipmi or redfish, not ${JSON.stringify(input.bmc?.driver)}`);
   if (!input.bmc?.address?.trim()) problems.push('bmc.address is empty');
   if (!input.bmc?.credentialsFile?.startsWith('/')) problems.push(`bmc.credentialsFile must be an absolute path, not ${JSON.stringify(input.bmc?.credentialsFile)}`);
