@@ -43,7 +43,7 @@ describe.skipIf(!existsSync(BUILT))('nimbusd machine and registry export (built 
     const a = enroll('rack1-u01', ['AA:BB:CC:00:00:01'], '--class', 'small');
     expect(a.status, a.stderr).toBe(0);
     expect(a.json).toMatchObject({ name: 'rack1-u01', state: 'enrolled', class: 'small', bootMacs: ['aa:bb:cc:00:00:01'] });
-    expect(a.json.bmc).toEqual({ driver: 'ipmi', address: '10.0.0.7', credentialsFile: passwordFile });
+    expect(a.json.bmc).toEqual({ driver: 'ipmi', address: '10.0.0.7', username: 'admin', credentialsFile: passwordFile, options: {} });
     const b = enroll('rack1-u02', ['aa:bb:cc:00:00:02', 'aa-bb-cc-00-00-03'], '--class', 'small', '--bmc-port', '6230');
     expect(b.status, b.stderr).toBe(0);
     expect(b.json).toMatchObject({ name: 'rack1-u02', class: 'small', bootMacs: ['aa:bb:cc:00:00:02', 'aa:bb:cc:00:00:03'] });
@@ -82,6 +82,17 @@ describe.skipIf(!existsSync(BUILT))('nimbusd machine and registry export (built 
     expect(r.json.message).toContain(open);
     expect(r.json.message).toContain('0644');
     expect(nimbusd('machine', 'list', '--config', config, '--json').json.machines).toHaveLength(2);
+  });
+
+  it('keeps Redfish settings that are not secrets, and names the enroll flag of a bad one', () => {
+    const base = ['machine', 'enroll', '--config', config, '--bmc-driver', 'redfish', '--bmc-host', 'bmc6', '--bmc-user', 'admin', '--bmc-password-file', passwordFile, '--json'];
+    const bad = nimbusd(...base, '--name', 'rack1-u06', '--mac', 'aa:bb:cc:00:00:06', '--bmc-tls-fingerprint', 'zz');
+    expect(bad.status).toBe(2);
+    expect(bad.json.message).toContain('--bmc-tls-fingerprint');
+    const good = nimbusd(...base, '--name', 'rack1-u06', '--mac', 'aa:bb:cc:00:00:06', '--bmc-scheme', 'http', '--bmc-system', '437XR1138R2');
+    expect(good.status, good.stderr).toBe(0);
+    expect(good.json.bmc.options).toEqual({ scheme: 'http', system: '437XR1138R2' });
+    expect(nimbusd('machine', 'remove', '--config', config, 'rack1-u06', '--json').status).toBe(0);
   });
 
   it('refuses an invalid MAC naming the flag and the value, with exit 2', () => {

@@ -11,7 +11,7 @@ import { BmcSettingsError } from '../cli/errors.ts';
 import { readSecretFile } from '../cli/secret-file.ts';
 import type { Actor } from '../state/audit.ts';
 import { ConflictError, NotFoundError } from '../state/errors.ts';
-import type { Machine } from '../state/records.ts';
+import type { BmcOptions, Machine } from '../state/records.ts';
 import { DEFAULT_MACHINE_CLASS, MACHINE_CLASS_ID, Store } from '../state/store.ts';
 import { importLegacyClassAssignments } from './legacy-class-file.ts';
 import { stateDbOf } from './state-location.ts';
@@ -29,11 +29,22 @@ export interface EnrollRequest {
   passwordFile: string;
   macs: string[];
   class?: string;
+  /** Driver settings that are not secrets; a K_g is given as a file path. */
+  options?: BmcOptions;
 }
 
 /** States in which a machine is someone's: removing it would pull it from under an instance. */
 const HELD_STATES: ReadonlySet<MachineState> = new Set(['allocated', 'deploying', 'deployed', 'releasing']);
 const MAC = /^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/;
+
+/** The `--bmc-…` flag of `machine enroll` that sets each driver setting, where its name differs. */
+const ENROLL_FLAG_OF: Partial<Record<keyof BmcConfig, string>> = {
+  username: 'user',
+  password: 'password-file',
+  tlsFingerprint: 'tls-fingerprint',
+  cipherSuite: 'cipher-suite',
+  kg: 'kg-file',
+};
 
 /** The operator at this terminal, as the audit log names them. */
 export function cliActor(): Actor {
@@ -71,17 +82,30 @@ export function enrollMachine(stateDir: string, req: EnrollRequest, actor: Actor
 
   const passwordFile = resolve(req.passwordFile);
   const password = readSecretFile(passwordFile, '--bmc-password-file');
-  const config: BmcConfig = { driver: req.driver, host: req.host, username: req.username, password, ...(req.port === undefined ? {} : { port: req.port }) };
+  const options = req.options ?? {};
+  if (options.kgFile !== undefined) options.kgFile = resolve(options.kgFile);
+  const config: BmcConfig = {
+    driver: req.driver,
+    host: req.host,
+    username: req.username,
+    password,
+    ...(req.port === undefined ? {} : { port: req.port }),
+    ...(options.scheme === undefined ? {} : { scheme: options.scheme }),
+    ...(options.tlsFingerprint === undefined ? {} : { tlsFingerprint: options.tlsFingerprint }),
+    ...(options.system === undefined ? {} : { system: options.system }),
+    ...(options.cipherSuite === undefined ? {} : { cipherSuite: options.cipherSuite }),
+    ...(options.kgFile === undefined ? {} : { kg: readSecretFile(options.kgFile, '--bmc-kg-file').trim() }),
+  };
   const driverProblems = bmcDriver(req.driver).validate(config);
   if (driverProblems.length > 0) {
-    throw new BmcSettingsError(driverProblems, driverProblems.map((p) => `--bmc-${p.setting === 'username' ? 'user' : p.setting}: ${p.message}`));
+    throw new BmcSettingsError(driverProblems, driverProblems.map((p) => `--bmc-${ENROLL_FLAG_OF[p.setting] ?? p.setting}: ${p.message}`));
   }
 
   const store = openStore(stateDir);
   try {
     const address = req.port === undefined ? req.host : `${req.host.includes(':') ? `[${req.host}]` : req.host}:${req.port}`;
     return store.enrollMachine(
-      { name: req.name, class: klass, bmc: { driver: req.driver, address, username: req.username, credentialsFile: passwordFile }, bootMacs: req.macs },
+      { name: req.name, class: klass, bmc: { driver: req.driver, address, username: req.username, credentialsFile: passwordFile, options }, bootMacs: req.macs },
       actor,
     );
   } finally {

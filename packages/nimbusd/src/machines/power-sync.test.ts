@@ -6,7 +6,7 @@ import type { PowerState } from '../bmc/power.ts';
 import type { Machine } from '../state/records.ts';
 import type { Store } from '../state/store.ts';
 import { ADMIN, enrollReady, machineInput, openTestStore, tempStateDir } from '../state/testdata/fixtures.ts';
-import { PowerSync, splitAddress, type PowerSyncOptions } from './power-sync.ts';
+import { PowerSync, type PowerSyncOptions } from './power-sync.ts';
 
 /** What the fake BMC of a machine does on the next reading: answer a state or throw. */
 type Answer = PowerState | Error | (() => Promise<PowerState>);
@@ -180,18 +180,5 @@ describe('PowerSync', () => {
     });
     await sync({ intervalMs: 1 }).start(controller.signal);
     expect(calls.length).toBe(3);
-  });
-
-  it('refuses to start without a way to connect', () => {
-    expect(() => new PowerSync({ store })).toThrow(/bmcUsername/);
-  });
-});
-
-describe('splitAddress', () => {
-  it('reads host, host:port and bracketed IPv6', () => {
-    expect(splitAddress('bmc1.example')).toEqual({ host: 'bmc1.example' });
-    expect(splitAddress('bmc1.example:8443')).toEqual({ host: 'bmc1.example', port: 8443 });
-    expect(splitAddress('[fd00::1]:623')).toEqual({ host: 'fd00::1', port: 623 });
-    expect(splitAddress('fd00::1')).toEqual({ host: 'fd00::1' });
   });
 });

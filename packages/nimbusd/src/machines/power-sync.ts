@@ -8,33 +8,25 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidRequestError } from '@nimbus/core';
-import type { BmcClient, BmcConfig } from '../bmc/driver.ts';
-import { bmcDriver } from '../bmc/drivers/index.ts';
-import { BmcConfigError, BmcProtocolError } from '../bmc/errors.ts';
+import type { BmcClient } from '../bmc/driver.ts';
+import { BmcProtocolError } from '../bmc/errors.ts';
 import type { PowerState } from '../bmc/power.ts';
-import { readSecretFile } from '../cli/secret-file.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import type { BmcCallResult, NimbusMetrics } from '../metrics/index.ts';
 import type { Actor } from '../state/audit.ts';
 import { NotFoundError, StaleStateError } from '../state/errors.ts';
 import type { Machine } from '../state/records.ts';
 import type { Clock, Store } from '../state/store.ts';
+import { machineBmcConnector, type ConnectBmc } from './machine-bmc.ts';
 
-/** Opens a client for one machine's BMC; the sync closes it after each reading. */
-export type ConnectBmc = (machine: Machine) => BmcClient;
 
 /** The parts of the store the sync uses. */
 export type PowerSyncStore = Pick<Store, 'listMachines' | 'transition'>;
 
 export interface PowerSyncOptions {
   store: PowerSyncStore;
-  /** Defaults to the machine's driver with the password from its credentials file and `bmcUsername`. */
+  /** Defaults to machineBmcConnector(): the machine's own BMC settings from the store. */
   connect?: ConnectBmc;
-  /**
-   * The BMC user for the default `connect`; required without `connect`, because the store
-   * keeps each machine's password file but not its user.
-   */
-  bmcUsername?: string;
   /** Defaults to the system clock. */
   clock?: Clock;
   /** BMCs asked at once; default 16. */
@@ -110,11 +102,8 @@ export class PowerSync {
   readonly #health = new Map<string, MachineHealth>();
 
   constructor(options: PowerSyncOptions) {
-    if (options.connect === undefined && !options.bmcUsername) {
-      throw new InvalidRequestError('power sync: give either `connect` or the `bmcUsername` the default connect logs in with');
-    }
     this.#store = options.store;
-    this.#connect = options.connect ?? connectWithPasswordFile(options.bmcUsername!);
+    this.#connect = options.connect ?? machineBmcConnector();
     this.#clock = options.clock ?? (() => new Date());
     this.#concurrency = positiveInteger(options.concurrency ?? DEFAULTS.concurrency, 'concurrency');
     this.#intervalMs = nonNegative(options.intervalMs ?? DEFAULTS.intervalMs, 'intervalMs');
@@ -296,34 +285,6 @@ export function classifyBmcFailure(err: unknown, machine: Machine): ClassifiedFa
         hint: 'see nimbusd\'s log around this time',
       };
   }
-}
-
-/**
- * The default `connect`: the machine's driver, its address (`host`, `host:port` or
- * `[v6]:port`), the password read from its credentials file (which must be private), and
- * the given user; checked with the driver's `validate` before any network call.
- */
-export function connectWithPasswordFile(username: string): ConnectBmc {
-  return (machine) => {
-    const { host, port } = splitAddress(machine.bmc.address);
-    const password = readSecretFile(machine.bmc.credentialsFile, 'the BMC password file');
-    const config: BmcConfig = { driver: machine.bmc.driver, host, username, password, ...(port === undefined ? {} : { port }) };
-    const driver = bmcDriver(machine.bmc.driver);
-    const problems = driver.validate(config);
-    if (problems.length > 0) {
-      throw new BmcConfigError(`machine ${machine.name}: ${problems.map((p) => `${p.setting} ${p.message}`).join('; ')}`);
-    }
-    return driver.create(config);
-  };
-}
-
-/** `host`, `host:port`, `[v6]` or `[v6]:port`; a bare IPv6 address (several colons) is a host. */
-export function splitAddress(address: string): { host: string; port?: number } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(address);
-  if (bracketed) return bracketed[2] === undefined ? { host: bracketed[1]! } : { host: bracketed[1]!, port: Number(bracketed[2]) };
-  const hostPort = /^([^:]+):(\d+)$/.exec(address);
-  if (hostPort) return { host: hostPort[1]!, port: Number(hostPort[2]) };
-  return { host: address };
 }
 
 function errorCode(err: unknown): string {

@@ -88,6 +88,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- daemon logs in with, and what the last inspection found.
       ALTER TABLE machines ADD COLUMN class TEXT NOT NULL DEFAULT 'default';
       ALTER TABLE machines ADD COLUMN bmc_username TEXT NOT NULL DEFAULT '';
+      -- Driver settings that are not secrets (Redfish scheme, TLS pin, system; IPMI cipher suite, K_g file path), as JSON.
+      ALTER TABLE machines ADD COLUMN bmc_options TEXT NOT NULL DEFAULT '{}';
       ALTER TABLE machines ADD COLUMN inventory TEXT;
       ALTER TABLE machines ADD COLUMN inspected_at TEXT;
       CREATE INDEX machines_by_state_class ON machines (state, class);

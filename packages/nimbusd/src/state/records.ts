@@ -4,6 +4,16 @@ import { INSTANCE_STATES } from './migrations.ts';
 
 export type BmcDriverName = 'ipmi' | 'redfish';
 
+/** The BMC settings kept beside the address; secrets are only ever file paths. */
+export interface BmcOptions {
+  scheme?: 'https' | 'http';
+  tlsFingerprint?: string;
+  system?: string;
+  cipherSuite?: 3 | 17;
+  /** Path of the file holding IPMI's K_g. */
+  kgFile?: string;
+}
+
 /** A machine as the store keeps it. Timestamps are ISO 8601 UTC. */
 export interface Machine {
   id: string;
@@ -18,6 +28,8 @@ export interface Machine {
     username: string;
     /** Path of the file holding the BMC password; the password itself is never stored. */
     credentialsFile: string;
+    /** Driver settings that are not secrets. */
+    options: BmcOptions;
   };
   bootMacs: string[];
   /** What the last inspection found (out of band or in band); null before the first. */
@@ -54,6 +66,7 @@ export interface MachineRow {
   bmc_driver: string;
   bmc_address: string;
   bmc_username: string;
+  bmc_options: string;
   bmc_credentials_file: string;
   boot_macs: string;
   inventory: string | null;
@@ -86,7 +99,7 @@ export function machineFromRow(row: MachineRow): Machine {
     name: row.name,
     state: row.state,
     class: row.class,
-    bmc: { driver: row.bmc_driver as BmcDriverName, address: row.bmc_address, username: row.bmc_username, credentialsFile: row.bmc_credentials_file },
+    bmc: { driver: row.bmc_driver as BmcDriverName, address: row.bmc_address, username: row.bmc_username, credentialsFile: row.bmc_credentials_file, options: JSON.parse(row.bmc_options) as BmcOptions },
     bootMacs: JSON.parse(row.boot_macs) as string[],
     inventory: row.inventory === null ? null : { data: JSON.parse(row.inventory) as unknown, at: row.inspected_at ?? row.updated_at },
     lastError:

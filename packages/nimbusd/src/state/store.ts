@@ -9,6 +9,7 @@ import {
   instanceFromRow,
   machineFromRow,
   type BmcDriverName,
+  type BmcOptions,
   type Instance,
   type InstanceRow,
   type InstanceState,
@@ -31,7 +32,7 @@ export interface StoreOptions {
 
 export interface EnrollInput {
   name: string;
-  bmc: { driver: BmcDriverName; address: string; username?: string; credentialsFile: string };
+  bmc: { driver: BmcDriverName; address: string; username?: string; credentialsFile: string; options?: BmcOptions };
   bootMacs: string[];
   /** The registry machine class; DEFAULT_MACHINE_CLASS if unset. */
   class?: string;
@@ -105,10 +106,22 @@ export class Store {
       const klass = input.class ?? DEFAULT_MACHINE_CLASS;
       this.db
         .prepare(
-          `INSERT INTO machines (id, name, state, class, bmc_driver, bmc_address, bmc_username, bmc_credentials_file, boot_macs, created_at, updated_at)
-           VALUES (?, ?, 'enrolled', ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO machines (id, name, state, class, bmc_driver, bmc_address, bmc_username, bmc_options, bmc_credentials_file, boot_macs, created_at, updated_at)
+           VALUES (?, ?, 'enrolled', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, input.name, klass, input.bmc.driver, input.bmc.address, input.bmc.username ?? '', input.bmc.credentialsFile, JSON.stringify(bootMacs), now, now);
+        .run(
+          id,
+          input.name,
+          klass,
+          input.bmc.driver,
+          input.bmc.address,
+          input.bmc.username ?? '',
+          canonicalJson(input.bmc.options ?? {}, 'bmc.options'),
+          input.bmc.credentialsFile,
+          JSON.stringify(bootMacs),
+          now,
+          now,
+        );
       for (const mac of bootMacs) {
         try {
           this.db.prepare('INSERT INTO machine_boot_macs (mac, machine_id) VALUES (?, ?)').run(mac, id);

@@ -22,6 +22,11 @@ export default class MachineEnroll extends BaseCommand<MachineView> {
     'bmc-password-file': Flags.string({ description: 'File holding the BMC password (mode 0600).', required: true }),
     mac: Flags.string({ description: 'A MAC the machine network-boots from; repeat for several.', required: true, multiple: true }),
     class: Flags.string({ description: 'Machine class id for the registry file; machines of one class are identical. Defaults to "default".' }),
+    'bmc-scheme': Flags.option({ options: ['https', 'http'] as const, helpGroup: 'REDFISH', description: 'https (default), or http for emulators and labs.' })(),
+    'bmc-tls-fingerprint': Flags.string({ helpGroup: 'REDFISH', description: "SHA-256 fingerprint of a self-signed BMC's certificate, to trust it instead of a CA." }),
+    'bmc-system': Flags.string({ helpGroup: 'REDFISH', description: 'Which ComputerSystem (Id or path) when the service has several (default: the first).' }),
+    'bmc-cipher-suite': Flags.option({ options: ['3', '17'] as const, helpGroup: 'IPMI', description: 'RMCP+ cipher suite to insist on (default: the best the BMC offers).' })(),
+    'bmc-kg-file': Flags.string({ helpGroup: 'IPMI', description: 'File holding the BMC key K_g as hex (mode 0600); its path is stored.' }),
   };
 
   async run(): Promise<MachineView> {
@@ -36,6 +41,13 @@ export default class MachineEnroll extends BaseCommand<MachineView> {
       passwordFile: flags['bmc-password-file'],
       macs: flags.mac,
       ...(flags.class === undefined ? {} : { class: flags.class }),
+      options: {
+        ...(flags['bmc-scheme'] === undefined ? {} : { scheme: flags['bmc-scheme'] }),
+        ...(flags['bmc-tls-fingerprint'] === undefined ? {} : { tlsFingerprint: flags['bmc-tls-fingerprint'] }),
+        ...(flags['bmc-system'] === undefined ? {} : { system: flags['bmc-system'] }),
+        ...(flags['bmc-cipher-suite'] === undefined ? {} : { cipherSuite: flags['bmc-cipher-suite'] === '3' ? 3 : 17 }),
+        ...(flags['bmc-kg-file'] === undefined ? {} : { kgFile: flags['bmc-kg-file'] }),
+      },
     });
     this.logToStderr(`enrolled ${machine.name} (class ${machine.class}, state ${machine.state})`);
     // The id alone on stdout, so a script can capture it.
