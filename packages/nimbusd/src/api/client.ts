@@ -9,7 +9,8 @@ import { sshFingerprint } from '../config/fingerprint.ts';
 import { RPC_ERRORS, type RpcErrorObject, type RpcResponse } from './json-rpc.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './line-framer.ts';
 import type { ApiMethodName, ApiMethods } from './methods.ts';
-import { API_CHANNEL_NAME } from './ssh-server.ts';
+import type { InstanceEvent } from './instance-watch.ts';
+import { API_CHANNEL_NAME, EVENT_METHOD } from './ssh-server.ts';
 
 const { Client } = ssh2;
 
@@ -61,6 +62,7 @@ interface Pending {
   method: string;
   resolve(value: unknown): void;
   reject(err: Error): void;
+  onEvent?: (event: unknown) => void;
 }
 
 export class NimbusApiClient {
@@ -121,8 +123,8 @@ export class NimbusApiClient {
 
   /** Calls a method; rejects with ApiCallError when the server answers with an error. */
   call<M extends ApiMethodName>(method: M, params: ApiMethods[M]['params']): Promise<ApiMethods[M]['result']>;
-  call(method: string, params?: unknown): Promise<unknown>;
-  call(method: string, params?: unknown): Promise<unknown> {
+  call(method: string, params?: unknown, onEvent?: (event: unknown) => void): Promise<unknown>;
+  call(method: string, params?: unknown, onEvent?: (event: unknown) => void): Promise<unknown> {
     if (this.#closedError) return Promise.reject(this.#closedError);
     const id = this.#nextId++;
     const line = `${JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params })}\n`;
@@ -130,9 +132,20 @@ export class NimbusApiClient {
       return Promise.reject(new ApiCallError(method, { code: RPC_ERRORS.LIMIT_EXCEEDED, message: `request is larger than ${DEFAULT_MAX_LINE_BYTES} bytes` }));
     }
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { method, resolve, reject });
+      this.#pending.set(id, { method, resolve, reject, ...(onEvent ? { onEvent } : {}) });
       this.#channel.write(line);
     });
+  }
+
+  /**
+   * Follows an instance until it is deployed, released, failed, or allocated with nothing
+   * to deploy; `onEvent` sees each change on the way. Resolves with the last event.
+   */
+  watchInstance(
+    params: ApiMethods['instances.watch']['params'],
+    onEvent: (event: InstanceEvent) => void,
+  ): Promise<ApiMethods['instances.watch']['result']> {
+    return this.call('instances.watch', params, (event: unknown) => onEvent(event as InstanceEvent)) as Promise<InstanceEvent>;
   }
 
   /** Ends the channel and the connection; calls still waiting are rejected. */
@@ -148,6 +161,12 @@ export class NimbusApiClient {
       response = JSON.parse(text) as RpcResponse;
     } catch {
       return; // Not ours to answer; a server that sends garbage fails its calls by closing.
+    }
+    const message = response as RpcResponse | { method?: unknown; params?: { id?: unknown; event?: unknown } };
+    if ('method' in message && message.method === EVENT_METHOD) {
+      const id = message.params?.id;
+      if (typeof id === 'number') this.#pending.get(id)?.onEvent?.(message.params?.event);
+      return;
     }
     if (typeof response.id !== 'number') return;
     const pending = this.#pending.get(response.id);

@@ -27,6 +27,9 @@ const MISSING_MACHINE_ID = 'machine-999';
 
 type Outcome = 'ok' | 'not-found' | 'forbidden';
 
+/** Power actions the API asked the (recording) BMC service for, by machine id. */
+const powerCalls: { machineId: string; action: string }[] = [];
+
 /** What a caller may see of an object: its own instance, or every instance as an admin. */
 function ownsOrAdmin(caller: CallerName, object: ObjectName): boolean {
   if (caller === 'admin') return object === 'A-instance' || object === 'B-instance';
@@ -73,7 +76,10 @@ const MATRIX: Record<ApiMethodName, MethodRow> = {
   capacity: {
     params: () => ({}),
     expected: () => 'ok',
-    check: (result, ctx) => expect(result).toEqual({ free: ctx.api.store.listMachines({ state: 'ready' }).length }),
+    check: (result, ctx) => {
+      const free = ctx.api.store.listMachines({ state: 'ready' }).length;
+      expect(result).toEqual({ free, classes: free > 0 ? { default: free } : {} });
+    },
   },
   'instances.create': {
     params: () => ({ request: { cores: 1 }, idempotencyKey: `matrix-${++createCount}` }),
@@ -104,6 +110,23 @@ const MATRIX: Record<ApiMethodName, MethodRow> = {
     },
   },
   'instances.get': instanceMethod(() => {}),
+  'instances.power': {
+    params: () => ({ action: 'reset' }),
+    expected: (caller, object) => (ownsOrAdmin(caller, object) ? 'ok' : 'not-found'),
+    check: (result, ctx) => {
+      expect((result as { instance: Instance }).instance.id).toBe(ctx.objectId);
+      expect(powerCalls.at(-1)).toEqual({ machineId: (result as { instance: Instance }).instance.machineId, action: 'reset' });
+    },
+  },
+  'instances.watch': {
+    params: () => ({ timeoutSeconds: 5 }),
+    expected: (caller, object) => (ownsOrAdmin(caller, object) ? 'ok' : 'not-found'),
+    check: (result, ctx) => {
+      const event = result as { instance: Instance; outcome: string };
+      expect(event.instance.id).toBe(ctx.objectId);
+      expect(event.outcome).toBe('deployed');
+    },
+  },
   'instances.delete': instanceMethod((instance) => expect(instance.state).toBe('releasing')),
   'machines.list': adminOnly(
     () => 'ok',
@@ -167,7 +190,13 @@ describe('the tenant isolation matrix', () => {
   beforeAll(async () => {
     // Enough ready machines for every successful instances.create row, plus A's and B's.
     const creates = ROWS.filter((r) => r.method === 'instances.create' && r.outcome === 'ok').length;
-    api = await startTestApi({ adminKeys: [fingerprints.admin], tenantPolicy: 'allowlist', tenantKeys: [fingerprints.tenantA, fingerprints.tenantB] }, creates + 2);
+    api = await startTestApi({ adminKeys: [fingerprints.admin], tenantPolicy: 'allowlist', tenantKeys: [fingerprints.tenantA, fingerprints.tenantB] }, creates + 2, undefined, {
+      services: {
+        power: async (machine, action) => {
+          powerCalls.push({ machineId: machine.id, action });
+        },
+      },
+    });
     for (const caller of CALLERS) {
       clients[caller] = await NimbusApiClient.connect({ host: '127.0.0.1', port: api.port, privateKey: keys[caller].privateKey, hostKeyFingerprint: api.host.fingerprint });
     }
@@ -176,6 +205,13 @@ describe('the tenant isolation matrix', () => {
       B: (await clients.tenantB.call('instances.create', { request: { owner: 'B' }, idempotencyKey: 'b' })).instance,
     };
     machineId = instances.A.machineId;
+    // Deployed, so that power actions apply and a watch has its outcome at once.
+    const system = { fingerprint: 'nimbusd', role: 'system' } as const;
+    for (const instance of Object.values(instances)) {
+      api.store.transition(instance.machineId, 'allocated', 'deploying', system);
+      api.store.transition(instance.machineId, 'deploying', 'deployed', system);
+    }
+    instances = { A: api.store.getInstance(instances.A.id), B: api.store.getInstance(instances.B.id) };
   });
 
   afterAll(async () => {

@@ -6,15 +6,34 @@
  */
 import { InvalidRequestError, isMachineState, type MachineState } from '@nimbus/core';
 import { ConflictError, NotFoundError, type AuditEntry, type AuditRecord, type Instance, type Machine, type Store } from '../state/index.ts';
+import { POWER_ACTIONS, type PowerAction } from '../bmc/power.ts';
 import type { Caller } from './identity.ts';
+import { DEFAULT_WATCH_TIMEOUT_S, watchInstance, type InstanceEvent } from './instance-watch.ts';
 import { RPC_ERRORS, RpcError, type RpcRequest } from './json-rpc.ts';
 
+/** What a running call may do besides answering: stream events to its caller, and notice the caller leaving. */
+export interface CallContext {
+  /** Sends `{"jsonrpc":"2.0","method":"event","params":{"id":<request id>,"event":…}}` to the caller. */
+  notify(event: unknown): void;
+  /** Aborted when the caller's channel closes. */
+  signal: AbortSignal;
+}
+
 /** Runs one request for a caller; resolves with the result or rejects with an RpcError. */
-export type Dispatcher = (caller: Caller, request: RpcRequest) => Promise<unknown>;
+export type Dispatcher = (caller: Caller, request: RpcRequest, context?: CallContext) => Promise<unknown>;
 
 /** The parts of the store the API uses. */
-export type ApiStore = Pick<Store, 'allocate' | 'release' | 'listInstances' | 'getInstance' | 'listMachines' | 'getMachine' | 'auditTail'> &
+export type ApiStore = Pick<
+  Store,
+  'allocate' | 'release' | 'listInstances' | 'getInstance' | 'listMachines' | 'getMachine' | 'auditTail' | 'readyByClass' | 'onChange'
+> &
   Partial<Pick<Store, 'recordAudit'>>;
+
+/** What the API does beyond the store; a method whose service is missing answers that the site cannot do it. */
+export interface ApiServices {
+  /** Runs a power action on a machine through its BMC. */
+  power?(machine: Machine, action: PowerAction, signal: AbortSignal): Promise<void>;
+}
 
 /** The most audit records one `audit.tail` returns, and how many it returns when not told. */
 export const MAX_AUDIT_TAIL = 1000;
@@ -22,20 +41,29 @@ export const DEFAULT_AUDIT_TAIL = 100;
 
 /** Every method: what it takes and what it answers. The client is typed by this map. */
 export interface ApiMethods {
-  capacity: { params: Record<string, never> | undefined; result: { free: number } };
+  capacity: { params: Record<string, never> | undefined; result: { free: number; classes: Record<string, number> } };
   'instances.create': { params: { request: Record<string, unknown>; idempotencyKey: string }; result: { instance: Instance; created: boolean } };
   'instances.list': { params: { live?: boolean } | undefined; result: { instances: Instance[] } };
   'instances.get': { params: { id: string }; result: { instance: Instance } };
   'instances.delete': { params: { id: string }; result: { instance: Instance } };
+  'instances.power': { params: { id: string; action: PowerAction }; result: { instance: Instance; action: PowerAction } };
+  /** Streams InstanceEvent notifications; answers with the last one, which carries the outcome. */
+  'instances.watch': { params: { id: string; timeoutSeconds?: number }; result: InstanceEvent };
   'machines.list': { params: { state?: MachineState } | undefined; result: { machines: Machine[] } };
   'machines.get': { params: { id: string }; result: { machine: Machine } };
   'audit.tail': { params: { limit?: number } | undefined; result: { records: AuditRecord[] } };
 }
 export type ApiMethodName = keyof ApiMethods;
 
+interface MethodEnv {
+  store: ApiStore;
+  services: ApiServices;
+  context: CallContext;
+}
+
 interface MethodSpec {
   adminOnly: boolean;
-  run(store: ApiStore, caller: Caller, params: Params): unknown;
+  run(env: MethodEnv, caller: Caller, params: Params): unknown;
 }
 
 /** Tenants are scoped to their own instances; admins see all. */
@@ -46,20 +74,24 @@ function tenantScope(caller: Caller): string | undefined {
 const METHODS: Record<ApiMethodName, MethodSpec> = {
   capacity: {
     adminOnly: false,
-    // The store does not know machine classes yet; when it does, this groups by class.
-    run: (store) => ({ free: store.listMachines({ state: 'ready' }).length }),
+    run: ({ store }) => {
+      const classes = store.readyByClass();
+      return { free: Object.values(classes).reduce((a, b) => a + b, 0), classes };
+    },
   },
   'instances.create': {
     adminOnly: false,
-    run: (store, caller, params) => {
+    run: ({ store }, caller, params) => {
       const request = params.object('request');
       const idempotencyKey = params.string('idempotencyKey');
-      return store.allocate({ tenant: caller.fingerprint, request, idempotencyKey, actor: caller });
+      const machineClass = request.class;
+      if (machineClass !== undefined && typeof machineClass !== 'string') throw params.invalid('request.class', 'expected a machine class id');
+      return store.allocate({ tenant: caller.fingerprint, request, idempotencyKey, actor: caller, ...(machineClass === undefined ? {} : { machineClass }) });
     },
   },
   'instances.list': {
     adminOnly: false,
-    run: (store, caller, params) => {
+    run: ({ store }, caller, params) => {
       const live = params.optionalBoolean('live');
       const scope = tenantScope(caller);
       return { instances: store.listInstances({ ...(scope === undefined ? {} : { tenant: scope }), ...(live === undefined ? {} : { live }) }) };
@@ -67,15 +99,44 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
   },
   'instances.get': {
     adminOnly: false,
-    run: (store, caller, params) => ({ instance: store.getInstance(params.string('id'), tenantScope(caller)) }),
+    run: ({ store }, caller, params) => ({ instance: store.getInstance(params.string('id'), tenantScope(caller)) }),
   },
   'instances.delete': {
     adminOnly: false,
-    run: (store, caller, params) => ({ instance: store.release(params.string('id'), caller, tenantScope(caller)) }),
+    run: ({ store }, caller, params) => ({ instance: store.release(params.string('id'), caller, tenantScope(caller)) }),
+  },
+  'instances.power': {
+    adminOnly: false,
+    run: async ({ store, services, context }, caller, params) => {
+      const id = params.string('id');
+      const action = params.string('action');
+      if (!(POWER_ACTIONS as readonly string[]).includes(action)) throw params.invalid('action', `expected one of ${POWER_ACTIONS.join(', ')}`);
+      const instance = store.getInstance(id, tenantScope(caller));
+      if (instance.state !== 'deployed') {
+        throw new ConflictError('instance-busy', `instance ${id} is ${instance.state}; power actions are for deployed instances`);
+      }
+      if (!services.power) throw new RpcError(RPC_ERRORS.INTERNAL_ERROR, 'instances.power: this nimbusd has no BMC access configured');
+      await services.power(store.getMachine(instance.machineId), action as PowerAction, context.signal);
+      return { instance, action };
+    },
+  },
+  'instances.watch': {
+    adminOnly: false,
+    run: ({ store, context }, caller, params) => {
+      const timeoutSeconds = params.optionalInteger('timeoutSeconds', 1, 24 * 3600) ?? DEFAULT_WATCH_TIMEOUT_S;
+      return watchInstance(store, {
+        id: params.string('id'),
+        tenant: tenantScope(caller),
+        withHint: caller.role === 'admin',
+        timeoutMs: timeoutSeconds * 1000,
+        signal: context.signal,
+        notify: (event) => context.notify(event),
+      });
+    },
   },
   'machines.list': {
     adminOnly: true,
-    run: (store, _caller, params) => {
+    run: ({ store }, _caller, params) => {
       const state = params.optionalString('state');
       if (state !== undefined && !isMachineState(state)) throw params.invalid('state', `${JSON.stringify(state)} is not a machine state`);
       return { machines: store.listMachines(state === undefined ? {} : { state }) };
@@ -83,11 +144,11 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
   },
   'machines.get': {
     adminOnly: true,
-    run: (store, _caller, params) => ({ machine: store.getMachine(params.string('id')) }),
+    run: ({ store }, _caller, params) => ({ machine: store.getMachine(params.string('id')) }),
   },
   'audit.tail': {
     adminOnly: true,
-    run: (store, _caller, params) => {
+    run: ({ store }, _caller, params) => {
       const limit = params.optionalInteger('limit', 1, MAX_AUDIT_TAIL) ?? DEFAULT_AUDIT_TAIL;
       return { records: store.auditTail(limit) };
     },
@@ -99,16 +160,18 @@ export function isApiMethod(name: string): name is ApiMethodName {
 }
 
 export interface ApiMethodsOptions {
+  services?: ApiServices;
   /** Called with an error that is not the caller's fault (answered as `-32603 internal error`). */
   onInternalError?: (err: unknown, method: string) => void;
 }
 
 /** The dispatcher of the API's methods over `store`. */
 export function createApiDispatcher(store: ApiStore, options: ApiMethodsOptions = {}): Dispatcher {
-  return async (caller, request) => {
+  const services = options.services ?? {};
+  return async (caller, request, context = DETACHED) => {
     const target = targetOf(request.params);
     try {
-      const result = runMethod(store, caller, request);
+      const result = await runMethod({ store, services, context }, caller, request);
       audit(store, { actor: caller, action: `api.${request.method}`, target, result: 'ok' });
       return result;
     } catch (err) {
@@ -126,13 +189,16 @@ export function createApiDispatcher(store: ApiStore, options: ApiMethodsOptions 
   };
 }
 
-function runMethod(store: ApiStore, caller: Caller, request: RpcRequest): unknown {
+/** The context of a call made without a channel (in-process callers): events go nowhere, nothing aborts it. */
+const DETACHED: CallContext = { notify: () => {}, signal: new AbortController().signal };
+
+function runMethod(env: MethodEnv, caller: Caller, request: RpcRequest): unknown {
   if (!isApiMethod(request.method)) throw new RpcError(RPC_ERRORS.METHOD_NOT_FOUND, `method not found: ${request.method}`);
   const spec = METHODS[request.method];
   if (spec.adminOnly && caller.role !== 'admin') {
     throw new RpcError(RPC_ERRORS.FORBIDDEN, `${request.method} is for admins only`);
   }
-  return spec.run(store, caller, new Params(request.method, request.params));
+  return spec.run(env, caller, new Params(request.method, request.params));
 }
 
 function toRpcError(err: unknown, method: string): RpcError {

@@ -71,13 +71,13 @@ describe('the SSH API under an allowlist', () => {
   it('lets a tenant see capacity, create an instance and list it; a repeated idempotency key returns the same instance', async () => {
     const client = await connect(api, tenantA);
     try {
-      expect(await client.call('capacity', undefined)).toEqual({ free: 2 });
+      expect(await client.call('capacity', undefined)).toEqual({ free: 2, classes: { default: 2 } });
       const made = await client.call('instances.create', { request: { arch: 'x86_64', cores: 4 }, idempotencyKey: 'k1' });
       expect(made.created).toBe(true);
       expect(made.instance).toMatchObject({ tenant: tenantA.fingerprint, state: 'allocated', request: { arch: 'x86_64', cores: 4 } });
       const again = await client.call('instances.create', { request: { arch: 'x86_64', cores: 4 }, idempotencyKey: 'k1' });
       expect(again).toMatchObject({ created: false, instance: { id: made.instance.id } });
-      expect(await client.call('capacity', undefined)).toEqual({ free: 1 });
+      expect(await client.call('capacity', undefined)).toEqual({ free: 1, classes: { default: 1 } });
       const listed = await client.call('instances.list', undefined);
       expect(listed.instances.map((i) => i.id)).toEqual([made.instance.id]);
 
@@ -195,7 +195,7 @@ describe('the SSH API under an allowlist', () => {
       raw.send(`{"jsonrpc":"2.0","id":2,"method":"capacity","params":{"pad":"${'x'.repeat(70 * 1024)}"}}\n`);
       expect(await raw.next()).toMatchObject({ id: null, error: { code: RPC_ERRORS.LIMIT_EXCEEDED, data: { limit: 64 * 1024 } } });
       raw.send('{"jsonrpc":"2.0","id":3,"method":"capacity"}\n');
-      expect(await raw.next()).toEqual({ jsonrpc: '2.0', id: 3, result: { free: 0 } });
+      expect(await raw.next()).toEqual({ jsonrpc: '2.0', id: 3, result: { free: 0, classes: {} } });
     } finally {
       raw.close();
     }
@@ -242,7 +242,7 @@ describe('the SSH API with OpenSSH as the client', () => {
       child.stdin.end('{"jsonrpc":"2.0","id":7,"method":"capacity"}\n');
       const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
-      expect(JSON.parse(stdout)).toEqual({ jsonrpc: '2.0', id: 7, result: { free: 1 } });
+      expect(JSON.parse(stdout)).toEqual({ jsonrpc: '2.0', id: 7, result: { free: 1, classes: { default: 1 } } });
     } finally {
       await api.close();
     }

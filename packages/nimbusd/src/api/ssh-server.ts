@@ -11,7 +11,16 @@ import { silentLogger, type Logger } from '../logging/index.ts';
 import { identify, type ApiAccess, type Caller } from './identity.ts';
 import { errorResponse, parseRequestLine, resultResponse, RPC_ERRORS, RpcError, type RpcResponse } from './json-rpc.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './line-framer.ts';
-import type { Dispatcher } from './methods.ts';
+import type { CallContext, Dispatcher } from './methods.ts';
+
+/** The notification method that carries a running call's events; `params.id` is the call's request id. */
+export const EVENT_METHOD = 'event';
+
+interface RpcNotification {
+  jsonrpc: '2.0';
+  method: string;
+  params: { id: string | number | null; event: unknown };
+}
 
 // ssh2 is CommonJS without named exports node can detect.
 const { Server, utils } = ssh2;
@@ -124,7 +133,9 @@ export class ApiServer {
     let inFlight = 0;
     let inputEnded = false;
     let closed = false;
-    const send = (response: RpcResponse): void => {
+    // Long calls (instances.watch) end when their caller goes away.
+    const gone = new AbortController();
+    const send = (response: RpcResponse | RpcNotification): void => {
       if (!closed) channel.write(`${JSON.stringify(response)}\n`);
     };
     const finishIfDone = (): void => {
@@ -146,8 +157,14 @@ export class ApiServer {
           return send(errorResponse(id, new RpcError(RPC_ERRORS.LIMIT_EXCEEDED, `too many requests in flight on this connection (limit ${maxInFlight})`, { limit: maxInFlight })));
         }
         inFlight += 1;
+        const context: CallContext = {
+          notify: (event) => {
+            if (request.id !== undefined) send({ jsonrpc: '2.0', method: EVENT_METHOD, params: { id: request.id, event } });
+          },
+          signal: gone.signal,
+        };
         this.#options
-          .dispatch(caller, request)
+          .dispatch(caller, request, context)
           .then(
             (result) => resultResponse(id, result),
             (err: unknown) => errorResponse(id, err instanceof RpcError ? err : new RpcError(RPC_ERRORS.INTERNAL_ERROR, 'internal error')),
@@ -168,6 +185,7 @@ export class ApiServer {
     });
     channel.on('close', () => {
       closed = true;
+      gone.abort();
     });
     channel.on('error', (err: Error) => this.#logger.debug({ err: err.message }, 'api channel error'));
   }

@@ -92,6 +92,8 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE machines ADD COLUMN bmc_options TEXT NOT NULL DEFAULT '{}';
       ALTER TABLE machines ADD COLUMN inventory TEXT;
       ALTER TABLE machines ADD COLUMN inspected_at TEXT;
+      -- The class of the last error (bmc, pxe_timeout, image_checksum, …), for dashboards and hints.
+      ALTER TABLE machines ADD COLUMN last_error_class TEXT;
       CREATE INDEX machines_by_state_class ON machines (state, class);
 
       -- Where a deployed instance answers, and the deploy phase it is in (for watchers that attach late).

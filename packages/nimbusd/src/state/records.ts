@@ -34,7 +34,7 @@ export interface Machine {
   bootMacs: string[];
   /** What the last inspection found (out of band or in band); null before the first. */
   inventory: { data: unknown; at: string } | null;
-  lastError: { message: string; hint: string | null; at: string } | null;
+  lastError: { message: string; hint: string | null; class: string | null; at: string } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -73,6 +73,7 @@ export interface MachineRow {
   inspected_at: string | null;
   last_error: string | null;
   last_error_hint: string | null;
+  last_error_class: string | null;
   last_error_at: string | null;
   created_at: string;
   updated_at: string;
@@ -103,7 +104,7 @@ export function machineFromRow(row: MachineRow): Machine {
     bootMacs: JSON.parse(row.boot_macs) as string[],
     inventory: row.inventory === null ? null : { data: JSON.parse(row.inventory) as unknown, at: row.inspected_at ?? row.updated_at },
     lastError:
-      row.last_error === null ? null : { message: row.last_error, hint: row.last_error_hint, at: row.last_error_at ?? row.updated_at },
+      row.last_error === null ? null : { message: row.last_error, hint: row.last_error_hint, class: row.last_error_class, at: row.last_error_at ?? row.updated_at },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -47,6 +47,8 @@ export const MACHINE_CLASS_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export interface TransitionDetail {
   error?: string;
   hint?: string;
+  /** What kind of failure (`bmc`, `pxe_timeout`, `image_checksum`, …); kept with the error. */
+  errorClass?: string;
   [key: string]: unknown;
 }
 
@@ -84,6 +86,7 @@ export class Store {
   readonly db: DatabaseSync;
   readonly #clock: Clock;
   readonly #newId: (kind: 'machine' | 'instance') => string;
+  readonly #changeListeners = new Set<() => void>();
 
   constructor(options: StoreOptions) {
     this.db = openStateDatabase(options.path, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
@@ -92,7 +95,17 @@ export class Store {
   }
 
   close(): void {
+    this.#changeListeners.clear();
     this.db.close();
+  }
+
+  /**
+   * Calls `listener` after every write this Store commits (not for other processes' writes:
+   * whoever must see those too re-reads on an interval). Returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
   }
 
   /** Adds a machine in state `enrolled`. */
@@ -358,7 +371,15 @@ export class Store {
   }
 
   #write<T>(work: (now: string) => T): T {
-    return inImmediateTransaction(this.db, () => work(this.#clock().toISOString()));
+    const result = inImmediateTransaction(this.db, () => work(this.#clock().toISOString()));
+    for (const listener of this.#changeListeners) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure is its own; the write has committed.
+      }
+    }
+    return result;
   }
 
   #audit(entry: AuditEntry, now: string): AuditRecord {
@@ -388,10 +409,24 @@ export class Store {
         `UPDATE machines SET state = ?, updated_at = ?,
            last_error = CASE WHEN ? THEN ? ELSE last_error END,
            last_error_hint = CASE WHEN ? THEN ? ELSE last_error_hint END,
-           last_error_at = CASE WHEN ? THEN ? ELSE last_error_at END
+           last_error_at = CASE WHEN ? THEN ? ELSE last_error_at END,
+           last_error_class = CASE WHEN ? THEN ? ELSE last_error_class END
          WHERE id = ? AND state = ?`,
       )
-      .run(to, now, enteringError ? 1 : 0, detail.error ?? null, enteringError ? 1 : 0, detail.hint ?? null, enteringError ? 1 : 0, now, id, from);
+      .run(
+        to,
+        now,
+        enteringError ? 1 : 0,
+        detail.error ?? null,
+        enteringError ? 1 : 0,
+        detail.hint ?? null,
+        enteringError ? 1 : 0,
+        now,
+        enteringError ? 1 : 0,
+        detail.errorClass ?? null,
+        id,
+        from,
+      );
     if (changed.changes !== 1) {
       const current = this.#machine(id); // throws NotFoundError for an unknown id
       throw new StaleStateError(`machine ${id} is ${current.state}, not ${from}; re-read it and try again`);

@@ -5,7 +5,7 @@ import { generateEd25519KeyPair } from '../../config/host-key.ts';
 import type { Store } from '../../state/index.ts';
 import { enrollReady, openTestStore, tempStateDir } from '../../state/testdata/fixtures.ts';
 import type { ApiAccess } from '../identity.ts';
-import { createApiDispatcher, type Dispatcher } from '../methods.ts';
+import { createApiDispatcher, type ApiServices, type Dispatcher } from '../methods.ts';
 import { ApiServer } from '../ssh-server.ts';
 
 const { utils } = ssh2;
@@ -33,7 +33,12 @@ export interface TestApi {
 }
 
 /** A store with `readyMachines` ready machines behind an API server on 127.0.0.1 with a free port. */
-export async function startTestApi(access: ApiAccess, readyMachines: number, dispatch?: Dispatcher, limits: { maxInFlight?: number; maxLineBytes?: number } = {}): Promise<TestApi> {
+export async function startTestApi(
+  access: ApiAccess,
+  readyMachines: number,
+  dispatch?: Dispatcher,
+  { services, ...limits }: { maxInFlight?: number; maxLineBytes?: number; services?: ApiServices } = {},
+): Promise<TestApi> {
   const store = openTestStore(join(tempStateDir(), 'nimbusd.sqlite'));
   for (let i = 1; i <= readyMachines; i++) enrollReady(store, `node${i}`);
   const host = testKey();
@@ -42,7 +47,7 @@ export async function startTestApi(access: ApiAccess, readyMachines: number, dis
     port: 0,
     hostKey: host.privateKey,
     access,
-    dispatch: dispatch ?? createApiDispatcher(store),
+    dispatch: dispatch ?? createApiDispatcher(store, services ? { services } : {}),
     ...limits,
   });
   return {
