@@ -135,8 +135,8 @@ describe.skipIf(!existsSync(BUILT))('nimbusd serve (built binary; run ./scripts/
     const tenantKey = ssh2.utils.generateKeyPairSync('ed25519');
     const client = await NimbusApiClient.connect({ host: '127.0.0.1', port: apiPort, privateKey: tenantKey.private, hostKeyFingerprint });
     try {
-      expect(await client.call('capacity', undefined)).toEqual({ free: 1 });
-      const created = await client.call('instances.create', { request: { class: 'any' }, idempotencyKey: 'k1' });
+      expect(await client.call('capacity', undefined)).toEqual({ free: 1, classes: { default: 1 } });
+      const created = await client.call('instances.create', { request: { class: 'default' }, idempotencyKey: 'k1' });
       expect(created.created).toBe(true);
       expect(created.instance.state).toBe('allocated');
       expect(await client.call('capacity', undefined)).toEqual({ free: 0 });

@@ -5,6 +5,9 @@
 import { join } from 'node:path';
 import {
   DEFAULT_API_LISTEN,
+  DEFAULT_BMC_CONCURRENCY,
+  DEFAULT_BMC_FAILURES_BEFORE_ERROR,
+  DEFAULT_POWER_SYNC_SECONDS,
   DEFAULT_LOG_LEVEL,
   DEFAULT_METRICS_LISTEN,
   DEFAULT_STATE_DIR,
@@ -33,6 +36,7 @@ export interface ConfigFile {
   tenants?: { policy?: TenantPolicy; signup?: string; keys?: string[]; authorized_keys?: string };
   state?: { dir?: string };
   metrics?: { enabled?: boolean; listen?: string };
+  machines?: { power_sync_seconds?: number; bmc_concurrency?: number; bmc_failures_before_error?: number };
   log?: { level?: LogLevel };
 }
 
@@ -51,6 +55,7 @@ export interface NimbusdConfig {
   tenants: { policy: TenantPolicy; signup?: string; keys: string[]; authorizedKeysFile?: string };
   stateDir: string;
   metrics: { enabled: boolean; listen: ListenAddress };
+  machines: { powerSyncSeconds: number; bmcConcurrency: number; bmcFailuresBeforeError: number };
   log: { level: LogLevel };
 }
 
@@ -71,6 +76,11 @@ export function resolveConfig(file: string, raw: ConfigFile): NimbusdConfig {
     tenants: { policy: raw.tenants?.policy ?? DEFAULT_TENANT_POLICY, keys: raw.tenants?.keys ?? [] },
     stateDir,
     metrics: { enabled: raw.metrics?.enabled ?? true, listen: listen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
+    machines: {
+      powerSyncSeconds: raw.machines?.power_sync_seconds ?? DEFAULT_POWER_SYNC_SECONDS,
+      bmcConcurrency: raw.machines?.bmc_concurrency ?? DEFAULT_BMC_CONCURRENCY,
+      bmcFailuresBeforeError: raw.machines?.bmc_failures_before_error ?? DEFAULT_BMC_FAILURES_BEFORE_ERROR,
+    },
     log: { level: raw.log?.level ?? DEFAULT_LOG_LEVEL },
   };
   if (raw.api?.advertise !== undefined) config.api.advertise = listen(raw.api.advertise);

@@ -18,3 +18,8 @@ export const HOST_KEY_FILE_NAME = 'ssh_host_ed25519_key';
 export const DEFAULT_LOG_LEVEL = 'info';
 /** Nobody but the listed keys may create instances until the operator opens the site. */
 export const DEFAULT_TENANT_POLICY = 'allowlist';
+/** Power readings of every machine: often enough to notice a machine that lost power within a minute. */
+export const DEFAULT_POWER_SYNC_SECONDS = 30;
+/** BMCs spoken to at once; old BMCs answer slowly, so this bounds the wait, not the CPU. */
+export const DEFAULT_BMC_CONCURRENCY = 16;
+export const DEFAULT_BMC_FAILURES_BEFORE_ERROR = 3;

@@ -38,6 +38,7 @@ describe('parseConfig', () => {
       tenants: { policy: 'allowlist', keys: [] },
       stateDir: '/var/lib/nimbus',
       metrics: { enabled: true, listen: { host: '127.0.0.1', port: 9464 } },
+      machines: { powerSyncSeconds: 30, bmcConcurrency: 16, bmcFailuresBeforeError: 3 },
       log: { level: 'info' },
     });
   });
@@ -74,8 +75,11 @@ describe('parseConfig', () => {
     expect(problemLines('[provider]\nid = "acme"\n\n[metrics]\nlisen = "127.0.0.1:9000"\n')).toEqual([
       'nimbusd.toml:5:1: unknown key "lisen" in [metrics] (did you mean "listen"?)',
     ]);
-    expect(problemLines('[provider]\nid = "acme"\n[[machines]]\nid = "m1"\n')).toEqual([
-      'nimbusd.toml:3:3: unknown key "machines" in the top-level table',
+    expect(problemLines('[provider]\nid = "acme"\n[[classes]]\nid = "m1"\n')).toEqual([
+      'nimbusd.toml:3:3: unknown key "classes" in the top-level table',
+    ]);
+    expect(problemLines('[provider]\nid = "acme"\n[machines]\npower_sync_seconds = 1\n')).toEqual([
+      'nimbusd.toml:4:22: machines.power_sync_seconds: 1 is below the minimum 5',
     ]);
   });
 

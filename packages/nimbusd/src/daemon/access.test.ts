@@ -23,6 +23,7 @@ function config(overrides: Partial<Pick<NimbusdConfig, 'admins' | 'tenants'>>): 
     tenants: { policy: 'allowlist', keys: [] },
     stateDir: '/nonexistent',
     metrics: { enabled: false, listen: { host: '127.0.0.1', port: 9464 } },
+    machines: { powerSyncSeconds: 30, bmcConcurrency: 16, bmcFailuresBeforeError: 3 },
     log: { level: 'silent' },
     ...overrides,
   };

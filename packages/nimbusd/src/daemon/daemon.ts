@@ -18,6 +18,11 @@ import { Store, type Clock } from '../state/store.ts';
 import { buildApiAccess } from './access.ts';
 import { ListenError } from './errors.ts';
 import { countMachinesByState } from './machine-gauge.ts';
+import { machineBmcConnector, withMachineBmc, type ConnectBmc } from '../machines/machine-bmc.ts';
+import { PowerSync } from '../machines/power-sync.ts';
+import { Reconciler, type ReconcileStep } from '../machines/reconciler.ts';
+import { inspectOutOfBand, releaseToPool } from '../machines/steps.ts';
+import type { MachineState } from '@nimbus/core';
 
 /**
  * How often the machines gauge is recounted. API calls recount it at once; this interval
@@ -35,6 +40,10 @@ export interface DaemonOptions {
   clock?: Clock;
   /** See DEFAULT_GAUGE_REFRESH_MS. */
   gaugeRefreshMs?: number;
+  /** How the daemon reaches a machine's BMC; from the store's BMC settings if unset. */
+  connectBmc?: ConnectBmc;
+  /** Time between two reconcile passes when nothing changes; 10 s if unset. */
+  reconcileIntervalMs?: number;
 }
 
 /** Where the listeners ended up, once bound. */
@@ -49,6 +58,8 @@ export class Daemon {
   readonly #metrics: NimbusMetrics;
   readonly #clock: Clock;
   readonly #gaugeRefreshMs: number;
+  readonly #connectBmc: ConnectBmc;
+  readonly #reconcileIntervalMs: number | undefined;
   #addresses: DaemonAddresses | undefined;
 
   constructor(options: DaemonOptions) {
@@ -57,6 +68,8 @@ export class Daemon {
     this.#metrics = options.metrics ?? createNimbusMetrics();
     this.#clock = options.clock ?? (() => new Date());
     this.#gaugeRefreshMs = options.gaugeRefreshMs ?? DEFAULT_GAUGE_REFRESH_MS;
+    this.#connectBmc = options.connectBmc ?? machineBmcConnector();
+    this.#reconcileIntervalMs = options.reconcileIntervalMs;
   }
 
   /** The bound addresses while serving; undefined before the listeners are up. */
@@ -82,6 +95,7 @@ export class Daemon {
     let api: ApiServer | undefined;
     let metricsServing: Promise<void> | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let background: Promise<unknown> | undefined;
     try {
       const refreshGauge = (): void => {
         try {
@@ -98,7 +112,13 @@ export class Daemon {
           port: config.api.listen.port,
           hostKey: hostKeyText,
           access,
-          dispatch: this.#measured(createApiDispatcher(store, { onInternalError: (err, method) => this.#internalError(err, method) }), refreshGauge),
+          dispatch: this.#measured(
+            createApiDispatcher(store, {
+              onInternalError: (err, method) => this.#internalError(err, method),
+              services: { power: (machine, action, callSignal) => withMachineBmc(this.#connectBmc, machine, (client) => client.setPower!(action, callSignal)) },
+            }),
+            refreshGauge,
+          ),
           logger: this.#logger,
         }),
       );
@@ -121,6 +141,7 @@ export class Daemon {
 
       timer = setInterval(refreshGauge, this.#gaugeRefreshMs);
       timer.unref();
+      background = this.#runMachineLoops(store, stop.signal);
       this.#addresses = { api: api.address, ...(metricsAddress ? { metrics: metricsAddress } : {}) };
       this.#logger.info(
         {
@@ -148,12 +169,44 @@ export class Daemon {
       signal.removeEventListener('abort', onAbort);
       stop.abort();
       if (timer) clearInterval(timer);
+      await background;
       await api?.close();
       await metricsServing?.catch(() => {});
       store.close();
       this.#addresses = undefined;
       this.#logger.info('nimbusd stopped');
     }
+  }
+
+  /**
+   * The loops that keep machines moving: the reconcile loop (which first resumes whatever a
+   * previous run left mid-transition) and the power sync. They end when `signal` aborts.
+   */
+  #runMachineLoops(store: Store, signal: AbortSignal): Promise<unknown> {
+    const { machines } = this.#config;
+    const stepOptions = { store, connect: this.#connectBmc };
+    const steps: Partial<Record<MachineState, ReconcileStep>> = {
+      inspecting: inspectOutOfBand(stepOptions),
+      releasing: releaseToPool(stepOptions),
+    };
+    const reconciler = new Reconciler({
+      store,
+      steps,
+      concurrency: machines.bmcConcurrency,
+      logger: this.#logger,
+      ...(this.#reconcileIntervalMs === undefined ? {} : { intervalMs: this.#reconcileIntervalMs }),
+    });
+    const powerSync = new PowerSync({
+      store,
+      connect: this.#connectBmc,
+      clock: this.#clock,
+      concurrency: machines.bmcConcurrency,
+      intervalMs: machines.powerSyncSeconds * 1000,
+      maxFailures: machines.bmcFailuresBeforeError,
+      metrics: this.#metrics,
+      logger: this.#logger,
+    });
+    return Promise.allSettled([reconciler.run(signal), powerSync.start(signal)]);
   }
 
   /** Counts each call by method and result, and recounts machines after each call (a call may allocate or release one). */

@@ -236,7 +236,7 @@ class UnsupportedPowerRead extends Error {
  * Turns a failed reading into a reason and a hint. Branches on the error's `code`; BMC
  * errors never carry a password in their message (bmc/errors.ts), so they may be quoted.
  */
-export function classifyBmcFailure(err: unknown, machine: Machine): ClassifiedFailure {
+export function classifyBmcFailure(err: unknown, machine: Machine, operation = 'power-state read'): ClassifiedFailure {
   const code = errorCode(err);
   const address = machine.bmc.address;
   switch (code) {
@@ -258,7 +258,7 @@ export function classifyBmcFailure(err: unknown, machine: Machine): ClassifiedFa
       return {
         result: 'error',
         code,
-        reason: `BMC answered the power-state read with an error${details.length ? ` (${details.join(', ')})` : ''}: ${messageOf(err)}`,
+        reason: `BMC answered the ${operation} with an error${details.length ? ` (${details.join(', ')})` : ''}: ${messageOf(err)}`,
         hint: `check the BMC at ${address} (its event log, firmware) and that the ${machine.bmc.driver} driver suits it`,
       };
     }
@@ -274,14 +274,14 @@ export function classifyBmcFailure(err: unknown, machine: Machine): ClassifiedFa
       return {
         result: 'error',
         code,
-        reason: `BMC cannot report the power state: ${messageOf(err)}`,
+        reason: `BMC cannot do the ${operation}: ${messageOf(err)}`,
         hint: `check that the ${machine.bmc.driver} driver suits the BMC at ${address}`,
       };
     default:
       return {
         result: 'error',
         code: 'UNEXPECTED',
-        reason: `reading the power state failed unexpectedly: ${messageOf(err)}`,
+        reason: `the ${operation} failed unexpectedly: ${messageOf(err)}`,
         hint: 'see nimbusd\'s log around this time',
       };
   }
