@@ -139,7 +139,7 @@ describe.skipIf(!existsSync(BUILT))('nimbusd serve (built binary; run ./scripts/
       const created = await client.call('instances.create', { request: { class: 'default' }, idempotencyKey: 'k1' });
       expect(created.created).toBe(true);
       expect(created.instance.state).toBe('allocated');
-      expect(await client.call('capacity', undefined)).toEqual({ free: 0 });
+      expect(await client.call('capacity', undefined)).toEqual({ free: 0, classes: {} });
     } finally {
       client.close();
     }
