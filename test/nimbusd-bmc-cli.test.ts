@@ -247,3 +247,43 @@ describe('nimbusd bmc settings, checked before any network call', () => {
     expect(received).toBe(0);
   });
 });
+
+describe('nimbusd machine inspect against the Redfish emulator', () => {
+  let emulator: RedfishEmulator;
+  let config: string;
+  let port: string;
+  const enroll = (name: string, mac: string, passwordFile: string): Promise<CliResult> =>
+    nimbusd(['machine', 'enroll', '--config', config, '--name', name, '--bmc-driver', 'redfish', '--bmc-scheme', 'http', '--bmc-host', '127.0.0.1',
+      '--bmc-port', port, '--bmc-user', 'admin', '--bmc-password-file', passwordFile, '--mac', mac, '--json']);
+
+  beforeAll(async () => {
+    emulator = await RedfishEmulator.start({ mockup: 'public-rackmount1' });
+    port = new URL(emulator.url).port;
+    config = join(dir, 'inspect', 'nimbusd.toml');
+    const init = await nimbusd(['init', '--config', config, '--state-dir', join(dir, 'inspect', 'state'), '--provider-id', 'inspect-test']);
+    expect(init.status, init.stderr).toBe(0);
+  });
+  afterAll(() => emulator?.close());
+
+  it('reads the inventory out of band, keeps it and makes the machine ready; a ready machine is not inspected again', async () => {
+    expect((await enroll('r1', 'aa:bb:cc:00:10:01', secretFile('inspect-ok', 'password'))).status).toBe(0);
+    const r = await nimbusd(['machine', 'inspect', '--config', config, 'r1', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ name: 'r1', state: 'ready', inventory: { data: { system: { manufacturer: 'Contoso' }, nics: expect.any(Array) } } });
+    const text = await nimbusd(['machine', 'inspect', '--config', config, 'r1']);
+    expect(text.status).toBe(1);
+    expect(text.stderr).toContain('machine r1 is ready; only an enrolled machine or one in error is inspected');
+  });
+
+  it('leaves a machine whose BMC refuses the login in error, with the reason and the hint, and never the password', async () => {
+    expect((await enroll('r2', 'aa:bb:cc:00:10:02', secretFile('inspect-bad', 'inspect-wrong-secret'))).status).toBe(0);
+    const r = await nimbusd(['machine', 'inspect', '--config', config, 'r2', '--json']);
+    expect(r.status).toBe(1);
+    expect(r.json).toMatchObject({ code: 'INSPECT_FAILED' });
+    expect(r.json.message).toContain('BMC refused the credentials');
+    expect(r.json.message).toContain(join(dir, 'inspect-bad'));
+    expect(r.stdout + r.stderr).not.toContain('inspect-wrong-secret');
+    const shown = await nimbusd(['machine', 'show', '--config', config, 'r2', '--json']);
+    expect(shown.json).toMatchObject({ state: 'error', lastError: { class: 'bmc' } });
+  });
+});
