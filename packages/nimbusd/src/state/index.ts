@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './records.ts';
 export * from './store.ts';
 export { SCHEMA_VERSION, INSTANCE_STATES } from './migrations.ts';
+export * from './boot-sessions.ts';

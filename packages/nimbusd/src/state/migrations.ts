@@ -102,6 +102,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE instances ADD COLUMN phase_at TEXT;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- One network boot of a machine: a deploy, an in-band inspection or a wipe. The token
+      -- the machine authenticates its callbacks with is kept only as its SHA-256.
+      CREATE TABLE boot_sessions (
+        id          TEXT PRIMARY KEY,
+        machine_id  TEXT NOT NULL,
+        instance_id TEXT,
+        mode        TEXT NOT NULL CHECK (mode IN ('deploy', 'inspect', 'wipe')),
+        token_hash  TEXT NOT NULL UNIQUE,
+        phase       TEXT NOT NULL,
+        detail      TEXT NOT NULL DEFAULT '{}',
+        result      TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        ended_at    TEXT
+      ) STRICT;
+      -- A machine boots one session at a time: a new one is refused until the old one ends.
+      CREATE UNIQUE INDEX boot_sessions_one_open_per_machine ON boot_sessions (machine_id) WHERE ended_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version this nimbusd writes. */

@@ -370,6 +370,20 @@ export class Store {
     return verifyAudit(this.db);
   }
 
+  /**
+   * Runs `work` in one write transaction with the store's clock, notifying change listeners
+   * after it commits. For the other record kinds of this folder (boot sessions); callers
+   * outside `state/` use the typed methods.
+   */
+  write<T>(work: (now: string) => T): T {
+    return this.#write(work);
+  }
+
+  /** Appends an audit record inside a `write` transaction. */
+  appendAudit(entry: AuditEntry, now: string): AuditRecord {
+    return this.#audit(entry, now);
+  }
+
   #write<T>(work: (now: string) => T): T {
     const result = inImmediateTransaction(this.db, () => work(this.#clock().toISOString()));
     for (const listener of this.#changeListeners) {
