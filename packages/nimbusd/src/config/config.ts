@@ -37,7 +37,54 @@ export interface ConfigFile {
   state?: { dir?: string };
   metrics?: { enabled?: boolean; listen?: string };
   machines?: { power_sync_seconds?: number; bmc_concurrency?: number; bmc_failures_before_error?: number };
+  boot?: {
+    enabled?: boolean;
+    address?: string;
+    dhcp_mode?: DhcpMode;
+    discovery?: boolean;
+    pool?: { start: string; end: string; netmask: string; router?: string; dns?: string[]; lease_seconds?: number };
+    http_port?: number;
+    tftp_port?: number;
+    dhcp_port?: number;
+    ipxe_dir?: string;
+    ramdisk_dir?: string;
+    pxe_timeout_seconds?: number;
+    image_timeout_seconds?: number;
+    ssh_timeout_seconds?: number;
+  };
+  images?: { name: string; file: string; format?: 'raw'; compression?: ImageCompression; sha256: string; ssh_user?: string }[];
   log?: { level?: LogLevel };
+}
+
+export type DhcpMode = 'proxy' | 'full';
+export type ImageCompression = 'none' | 'gzip' | 'zstd';
+
+/** One image of the catalog. */
+export interface CatalogImage {
+  name: string;
+  file: string;
+  format: 'raw';
+  compression: ImageCompression;
+  sha256: string;
+  sshUser: string;
+}
+
+/** The boot service's settings, defaults filled in. */
+export interface BootConfig {
+  enabled: boolean;
+  /** Required when enabled (the config checks say so). */
+  address: string;
+  dhcpMode: DhcpMode;
+  discovery: boolean;
+  pool?: { start: string; end: string; netmask: string; router?: string; dns: string[]; leaseSeconds: number };
+  httpPort: number;
+  tftpPort: number;
+  dhcpPort: number;
+  ipxeDir: string;
+  ramdiskDir: string;
+  pxeTimeoutSeconds: number;
+  imageTimeoutSeconds: number;
+  sshTimeoutSeconds: number;
 }
 
 /** What nimbusd runs with. */
@@ -56,6 +103,8 @@ export interface NimbusdConfig {
   stateDir: string;
   metrics: { enabled: boolean; listen: ListenAddress };
   machines: { powerSyncSeconds: number; bmcConcurrency: number; bmcFailuresBeforeError: number };
+  boot: BootConfig;
+  images: CatalogImage[];
   log: { level: LogLevel };
 }
 
@@ -81,6 +130,15 @@ export function resolveConfig(file: string, raw: ConfigFile): NimbusdConfig {
       bmcConcurrency: raw.machines?.bmc_concurrency ?? DEFAULT_BMC_CONCURRENCY,
       bmcFailuresBeforeError: raw.machines?.bmc_failures_before_error ?? DEFAULT_BMC_FAILURES_BEFORE_ERROR,
     },
+    boot: resolveBoot(raw.boot ?? {}, stateDir),
+    images: (raw.images ?? []).map((image) => ({
+      name: image.name,
+      file: image.file,
+      format: image.format ?? 'raw',
+      compression: image.compression ?? (image.file.endsWith('.zst') ? 'zstd' : image.file.endsWith('.gz') ? 'gzip' : 'none'),
+      sha256: image.sha256,
+      sshUser: image.ssh_user ?? 'root',
+    })),
     log: { level: raw.log?.level ?? DEFAULT_LOG_LEVEL },
   };
   if (raw.api?.advertise !== undefined) config.api.advertise = listen(raw.api.advertise);
@@ -88,6 +146,34 @@ export function resolveConfig(file: string, raw: ConfigFile): NimbusdConfig {
   if (raw.tenants?.signup !== undefined) config.tenants.signup = raw.tenants.signup;
   if (raw.tenants?.authorized_keys !== undefined) config.tenants.authorizedKeysFile = raw.tenants.authorized_keys;
   return config;
+}
+
+function resolveBoot(raw: NonNullable<ConfigFile['boot']>, stateDir: string): BootConfig {
+  const boot: BootConfig = {
+    enabled: raw.enabled ?? false,
+    address: raw.address ?? '',
+    dhcpMode: raw.dhcp_mode ?? 'proxy',
+    discovery: raw.discovery ?? false,
+    httpPort: raw.http_port ?? 8080,
+    tftpPort: raw.tftp_port ?? 69,
+    dhcpPort: raw.dhcp_port ?? 67,
+    ipxeDir: raw.ipxe_dir ?? '/usr/lib/ipxe',
+    ramdiskDir: raw.ramdisk_dir ?? join(stateDir, 'ramdisk'),
+    pxeTimeoutSeconds: raw.pxe_timeout_seconds ?? 300,
+    imageTimeoutSeconds: raw.image_timeout_seconds ?? 3600,
+    sshTimeoutSeconds: raw.ssh_timeout_seconds ?? 600,
+  };
+  if (raw.pool) {
+    boot.pool = {
+      start: raw.pool.start,
+      end: raw.pool.end,
+      netmask: raw.pool.netmask,
+      dns: raw.pool.dns ?? [],
+      leaseSeconds: raw.pool.lease_seconds ?? 3600,
+      ...(raw.pool.router === undefined ? {} : { router: raw.pool.router }),
+    };
+  }
+  return boot;
 }
 
 function listen(text: string): ListenAddress {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem } from '@nimbus/core';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './parse-config.ts';
+import { formatProblems, parseConfig } from './parse-config.ts';
 import { renderInitialConfig } from './render-config.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/nimbusd.toml', import.meta.url));
@@ -39,6 +39,21 @@ describe('parseConfig', () => {
       stateDir: '/var/lib/nimbus',
       metrics: { enabled: true, listen: { host: '127.0.0.1', port: 9464 } },
       machines: { powerSyncSeconds: 30, bmcConcurrency: 16, bmcFailuresBeforeError: 3 },
+      boot: {
+        enabled: false,
+        address: '',
+        dhcpMode: 'proxy',
+        discovery: false,
+        httpPort: 8080,
+        tftpPort: 69,
+        dhcpPort: 67,
+        ipxeDir: '/usr/lib/ipxe',
+        ramdiskDir: '/var/lib/nimbus/ramdisk',
+        pxeTimeoutSeconds: 300,
+        imageTimeoutSeconds: 3600,
+        sshTimeoutSeconds: 600,
+      },
+      images: [],
       log: { level: 'info' },
     });
   });
@@ -103,5 +118,41 @@ describe('parseConfig', () => {
       'nimbusd.toml:4:10: metrics.listen: the SSH API (0.0.0.0:2222) and /metrics (127.0.0.1:2222) cannot share port 2222',
     ]);
     expect(problemLines('[provider]\nid = "acme"\n[metrics]\nenabled = false\nlisten = "127.0.0.1:2222"\n')).toEqual([]);
+  });
+});
+
+describe('the boot service and image catalog settings', () => {
+  const lines = (text: string): string[] => {
+    const parsed = parseConfig('nimbusd.toml', text);
+    return parsed.ok ? [] : formatProblems(parsed.problems);
+  };
+
+  it('fills in the boot defaults and reads the catalog, compression from the file name', () => {
+    const parsed = parseConfig(
+      'nimbusd.toml',
+      `[provider]\nid = "acme"\n[state]\ndir = "/srv/nimbus"\n[boot]\nenabled = true\naddress = "10.77.0.1"\n[[images]]\nname = "tiny"\nfile = "/srv/tiny.raw.zst"\nsha256 = "${'a'.repeat(64)}"\n`,
+    );
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.config.boot).toMatchObject({ enabled: true, address: '10.77.0.1', dhcpMode: 'proxy', httpPort: 8080, ramdiskDir: '/srv/nimbus/ramdisk', pxeTimeoutSeconds: 300 });
+    expect(parsed.config.images).toEqual([{ name: 'tiny', file: '/srv/tiny.raw.zst', format: 'raw', compression: 'zstd', sha256: 'a'.repeat(64), sshUser: 'root' }]);
+  });
+
+  it('says what an enabled boot service lacks, and where', () => {
+    expect(lines('[provider]\nid = "acme"\n[boot]\nenabled = true\ndhcp_mode = "full"\n')).toEqual([
+      'nimbusd.toml:4:11: boot.address is required when boot.enabled: the provisioning-network IPv4 address of this host',
+      'nimbusd.toml:5:13: boot.dhcp_mode = "full" needs a [boot.pool] (start, end, netmask) to lease addresses from',
+    ]);
+    expect(lines('[provider]\nid = "acme"\n[boot]\naddress = "10.0.0.300"\n')).toEqual([
+      'nimbusd.toml:4:11: boot.address: "10.0.0.300" is not valid here; expected an IPv4 address, e.g. 10.0.0.1',
+    ]);
+  });
+
+  it('refuses two images of one name and a sha256 that is not one', () => {
+    const image = (name: string, sha: string): string => `[[images]]\nname = "${name}"\nfile = "/srv/${name}.raw"\nsha256 = "${sha}"\n`;
+    expect(lines(`[provider]\nid = "acme"\n${image('tiny', 'a'.repeat(64))}${image('tiny', 'b'.repeat(64))}`)).toEqual([
+      'nimbusd.toml:8:8: images[1]: a second image named "tiny"',
+    ]);
+    expect(lines(`[provider]\nid = "acme"\n${image('tiny', 'ABC')}`)[0]).toMatch(/images\[0\]\.sha256: .*64 lower-case hex digits/);
   });
 });
