@@ -1,0 +1,40 @@
+export { TftpServer } from './server.ts';
+export {
+  DEFAULT_TFTP_HOST,
+  DEFAULT_TFTP_PORT,
+  DEFAULT_MAX_TRANSFERS,
+  DEFAULT_MAX_TRANSFERS_PER_CLIENT,
+  DEFAULT_RETRANSMIT_MS,
+  DEFAULT_MAX_RETRANSMIT_MS,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_MALFORMED_LOG_BURST,
+  DEFAULT_MALFORMED_LOG_INTERVAL_MS,
+  type TftpServerOptions,
+  type TftpLimits,
+  type TftpEvent,
+  type TftpTransferEvent,
+  type TftpMalformedEvent,
+  type TftpTransferOutcome,
+} from './server-options.ts';
+export { DEFAULT_BLOCK_SIZE, DEFAULT_MAX_BLOCK_SIZE, DEFAULT_MAX_WINDOW_SIZE } from './options.ts';
+export {
+  parsePacket,
+  encodePacket,
+  encodeRequest,
+  encodeData,
+  encodeAck,
+  encodeError,
+  encodeOack,
+  OPCODE,
+  TFTP_ERROR,
+  MAX_BLOCK_SIZE,
+  type TftpPacket,
+  type TftpRequest,
+  type TftpData,
+  type TftpAck,
+  type TftpErrorPacket,
+  type TftpOack,
+  type TftpMode,
+  type TftpOptions,
+} from './packet.ts';
+export { TftpError, TftpPacketError, TftpConfigError, TftpFileChangedError, TftpEncodeError, type TftpPacketFault } from './errors.ts';
