@@ -108,7 +108,8 @@ describe.skipIf(!existsSync(BUILT))('nimbusd serve (built binary; run ./scripts/
     const passwordFile = join(dir, 'bmc-password');
     writeFileSync(passwordFile, 'not-a-real-password\n', { mode: 0o600 });
     chmodSync(passwordFile, 0o600);
-    const enroll = nimbusd('machine', 'enroll', '--config', config, '--name', 'rack1-u01', '--bmc-driver', 'ipmi', '--bmc-host', '10.0.0.7',
+    // The daemon's power sync reads this BMC: loopback's discard port, where nothing answers, keeps that traffic on this host.
+    const enroll = nimbusd('machine', 'enroll', '--config', config, '--name', 'rack1-u01', '--bmc-driver', 'ipmi', '--bmc-host', '127.0.0.1', '--bmc-port', '9',
       '--bmc-user', 'admin', '--bmc-password-file', passwordFile, '--mac', 'aa:bb:cc:00:00:01', '--json');
     expect(enroll.status, enroll.stderr).toBe(0);
     const machineId = (JSON.parse(enroll.stdout) as { id: string }).id;

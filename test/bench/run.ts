@@ -17,6 +17,10 @@ const BENCHES: { name: string; load: () => Promise<{ run: () => Promise<BenchSec
   { name: 'ipmi', load: () => import('./ipmi.bench.ts') },
   { name: 'bmc-sweep', load: () => import('./bmc-sweep.bench.ts') },
   { name: 'host-inventory', load: () => import('./host-inventory.bench.ts') },
+  { name: 'api', load: () => import('./api.bench.ts') },
+  { name: 'serve-scale', load: () => import('./serve-scale.bench.ts') },
+  { name: 'tftp', load: () => import('./tftp.bench.ts') },
+  { name: 'image-http', load: () => import('./image-http.bench.ts') },
 ];
 
 const filter = process.argv.slice(2);
