@@ -33,6 +33,8 @@ export type ApiStore = Pick<
 export interface ApiServices {
   /** Runs a power action on a machine through its BMC. */
   power?(machine: Machine, action: PowerAction, signal: AbortSignal): Promise<void>;
+  /** Checks a create request before anything is allocated (e.g. that its image is in the catalog); throws InvalidRequestError. */
+  checkRequest?(request: Record<string, unknown>): void;
 }
 
 /** The most audit records one `audit.tail` returns, and how many it returns when not told. */
@@ -81,9 +83,10 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
   },
   'instances.create': {
     adminOnly: false,
-    run: ({ store }, caller, params) => {
+    run: ({ store, services }, caller, params) => {
       const request = params.object('request');
       const idempotencyKey = params.string('idempotencyKey');
+      services.checkRequest?.(request);
       const machineClass = request.class;
       if (machineClass !== undefined && typeof machineClass !== 'string') throw params.invalid('request.class', 'expected a machine class id');
       return store.allocate({ tenant: caller.fingerprint, request, idempotencyKey, actor: caller, ...(machineClass === undefined ? {} : { machineClass }) });

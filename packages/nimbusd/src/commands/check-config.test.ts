@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,12 +43,12 @@ describe('nimbusd check-config', () => {
 
   it('prints every problem as path:line:col and exits 1; --json carries them', async () => {
     const path = join(dir, 'nimbusd.toml');
-    writeFileSync(path, '[provider]\nid = "acme"\n[api]\nlisten = "nowhere"\n[boot]\n');
+    writeFileSync(path, '[provider]\nid = "acme"\n[api]\nlisten = "nowhere"\n[bots]\n');
     const { result, exitCode } = await checkConfig('--config', path);
     expect(exitCode).toBe(1);
     expect(printed.trim().split('\n')).toEqual([
       `${path}:4:10: api.listen: "nowhere" is not valid here; expected host:port, e.g. 0.0.0.0:2222 or [::]:2222`,
-      `${path}:5:2: unknown key "boot" in the top-level table`,
+      `${path}:5:2: unknown key "bots" in the top-level table (did you mean "boot"?)`,
     ]);
     expect(result.ok).toBe(false);
     const json = await checkConfig('--config', path, '--json');
@@ -66,6 +66,25 @@ describe('nimbusd check-config', () => {
     expect(exitCode).toBe(1);
     expect(result.fileProblems).toEqual([
       `api.host_key: host key ${key} is readable by its group or by others (mode 0644); make it private with \`chmod 600 ${key}\``,
+    ]);
+  });
+
+  it('with --files and the boot service on, names a missing ramdisk and image and how to get them', async () => {
+    const key = join(dir, 'host_key_boot');
+    writeFileSync(key, 'irrelevant\n', { mode: 0o644 });
+    const path = join(dir, 'nimbusd.toml');
+    const ipxe = join(dir, 'ipxe');
+    mkdirSync(ipxe, { recursive: true });
+    for (const f of ['undionly.kpxe', 'ipxe.efi']) writeFileSync(join(ipxe, f), 'x');
+    writeFileSync(
+      path,
+      `[provider]\nid = "acme"\n[api]\nhost_key = "${key}"\n[boot]\nenabled = true\naddress = "10.0.0.1"\nipxe_dir = "${ipxe}"\nramdisk_dir = "${join(dir, 'no-ramdisk')}"\n[[images]]\nname = "tiny"\nfile = "${join(dir, 'tiny.raw')}"\nsha256 = "${'0'.repeat(64)}"\n`,
+    );
+    const { result } = await checkConfig('--config', path, '--files');
+    expect(result.fileProblems.slice(1)).toEqual([
+      `boot.ramdisk_dir: ${join(dir, 'no-ramdisk', 'vmlinuz')} cannot be read: ENOENT (build it with scripts/build-ramdisk DIR)`,
+      `boot.ramdisk_dir: ${join(dir, 'no-ramdisk', 'initramfs.img')} cannot be read: ENOENT (build it with scripts/build-ramdisk DIR)`,
+      `images[0] (tiny): ${join(dir, 'tiny.raw')} cannot be read: ENOENT (fix the path or build the image with scripts/build-image)`,
     ]);
   });
 });

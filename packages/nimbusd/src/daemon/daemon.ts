@@ -22,7 +22,11 @@ import { machineBmcConnector, withMachineBmc, type ConnectBmc } from '../machine
 import { PowerSync } from '../machines/power-sync.ts';
 import { Reconciler, type ReconcileStep } from '../machines/reconciler.ts';
 import { inspectOutOfBand, releaseToPool } from '../machines/steps.ts';
-import type { MachineState } from '@nimbus/core';
+import { InvalidRequestError, type MachineState } from '@nimbus/core';
+import type { CatalogImage } from '../config/config.ts';
+import { readDeployRequest } from '../deploy/deploy-request.ts';
+import { deployStep, startDeployStep } from '../deploy/flow.ts';
+import { startBootService, type BootService, type BootServiceOptions } from './boot-service.ts';
 
 /**
  * How often the machines gauge is recounted. API calls recount it at once; this interval
@@ -44,12 +48,18 @@ export interface DaemonOptions {
   connectBmc?: ConnectBmc;
   /** Time between two reconcile passes when nothing changes; 10 s if unset. */
   reconcileIntervalMs?: number;
+  /** Boot service port and broadcast overrides (tests on loopback). */
+  bootOverrides?: Pick<BootServiceOptions, 'ports' | 'broadcastAddress'>;
+  /** The port deployed instances' sshd is probed on; 22 if unset (tests). */
+  instanceSshPort?: number;
 }
 
 /** Where the listeners ended up, once bound. */
 export interface DaemonAddresses {
   api: ListenAddress;
   metrics?: ListenAddress;
+  /** The boot service's bound ports, when it runs. */
+  boot?: BootService['addresses'];
 }
 
 export class Daemon {
@@ -60,6 +70,8 @@ export class Daemon {
   readonly #gaugeRefreshMs: number;
   readonly #connectBmc: ConnectBmc;
   readonly #reconcileIntervalMs: number | undefined;
+  readonly #bootOverrides: DaemonOptions['bootOverrides'];
+  readonly #instanceSshPort: number | undefined;
   #addresses: DaemonAddresses | undefined;
 
   constructor(options: DaemonOptions) {
@@ -70,6 +82,8 @@ export class Daemon {
     this.#gaugeRefreshMs = options.gaugeRefreshMs ?? DEFAULT_GAUGE_REFRESH_MS;
     this.#connectBmc = options.connectBmc ?? machineBmcConnector();
     this.#reconcileIntervalMs = options.reconcileIntervalMs;
+    this.#bootOverrides = options.bootOverrides;
+    this.#instanceSshPort = options.instanceSshPort;
   }
 
   /** The bound addresses while serving; undefined before the listeners are up. */
@@ -96,7 +110,11 @@ export class Daemon {
     let metricsServing: Promise<void> | undefined;
     let timer: NodeJS.Timeout | undefined;
     let background: Promise<unknown> | undefined;
+    let bootService: BootService | undefined;
     try {
+      if (config.boot.enabled) {
+        bootService = await startBootService({ config, store, logger: this.#logger, metrics: this.#metrics, ...this.#bootOverrides });
+      }
       const refreshGauge = (): void => {
         try {
           this.#metrics.setMachinesByState(countMachinesByState(store));
@@ -115,7 +133,14 @@ export class Daemon {
           dispatch: this.#measured(
             createApiDispatcher(store, {
               onInternalError: (err, method) => this.#internalError(err, method),
-              services: { power: (machine, action, callSignal) => withMachineBmc(this.#connectBmc, machine, (client) => client.setPower!(action, callSignal)) },
+              services: {
+                power: (machine, action, callSignal) => withMachineBmc(this.#connectBmc, machine, (client) => client.setPower!(action, callSignal)),
+                checkRequest: (request) => {
+                  if (request.image === undefined) return;
+                  if (!config.boot.enabled) throw new InvalidRequestError('request.image: this site deploys no images (its boot service is off); ask for a machine only');
+                  readDeployRequest(request, config.images);
+                },
+              },
             }),
             refreshGauge,
           ),
@@ -141,8 +166,8 @@ export class Daemon {
 
       timer = setInterval(refreshGauge, this.#gaugeRefreshMs);
       timer.unref();
-      background = this.#runMachineLoops(store, stop.signal);
-      this.#addresses = { api: api.address, ...(metricsAddress ? { metrics: metricsAddress } : {}) };
+      background = this.#runMachineLoops(store, stop.signal, bootService);
+      this.#addresses = { api: api.address, ...(metricsAddress ? { metrics: metricsAddress } : {}), ...(bootService ? { boot: bootService.addresses } : {}) };
       this.#logger.info(
         {
           provider: config.provider.id,
@@ -170,6 +195,7 @@ export class Daemon {
       stop.abort();
       if (timer) clearInterval(timer);
       await background;
+      await bootService?.close();
       await api?.close();
       await metricsServing?.catch(() => {});
       store.close();
@@ -182,13 +208,29 @@ export class Daemon {
    * The loops that keep machines moving: the reconcile loop (which first resumes whatever a
    * previous run left mid-transition) and the power sync. They end when `signal` aborts.
    */
-  #runMachineLoops(store: Store, signal: AbortSignal): Promise<unknown> {
+  #runMachineLoops(store: Store, signal: AbortSignal, boot: BootService | undefined): Promise<unknown> {
     const { machines } = this.#config;
     const stepOptions = { store, connect: this.#connectBmc };
     const steps: Partial<Record<MachineState, ReconcileStep>> = {
       inspecting: inspectOutOfBand(stepOptions),
       releasing: releaseToPool(stepOptions),
     };
+    if (boot) {
+      const catalog = (): CatalogImage[] => this.#config.images;
+      steps.allocated = startDeployStep({ store, catalog });
+      steps.deploying = deployStep({
+        store,
+        sessions: boot.sessions,
+        events: boot.events,
+        tokens: boot.tokens,
+        connect: this.#connectBmc,
+        boot: this.#config.boot,
+        catalog,
+        logger: this.#logger,
+        onPhase: (phase, result, seconds) => this.#metrics.recordDeployPhase(phase, result, seconds),
+        ...(this.#instanceSshPort === undefined ? {} : { sshPort: this.#instanceSshPort }),
+      });
+    }
     const reconciler = new Reconciler({
       store,
       steps,
@@ -211,11 +253,11 @@ export class Daemon {
 
   /** Counts each call by method and result, and recounts machines after each call (a call may allocate or release one). */
   #measured(dispatch: Dispatcher, refreshGauge: () => void): Dispatcher {
-    return async (caller, request) => {
+    return async (caller, request, context) => {
       // Unknown names share one label, so a caller cannot grow the metric without bound.
       const method = isApiMethod(request.method) ? request.method : 'unknown';
       try {
-        const result = await dispatch(caller, request);
+        const result = await dispatch(caller, request, context);
         this.#metrics.recordApiRequest(method, 'ok');
         return result;
       } catch (err) {

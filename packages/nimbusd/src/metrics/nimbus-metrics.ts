@@ -14,7 +14,15 @@ export const METRIC_NAMES = {
   bmcCallDuration: 'nimbusd_bmc_call_duration_seconds',
   bmcCallErrors: 'nimbusd_bmc_call_errors_total',
   apiRequests: 'nimbusd_api_requests_total',
+  deployPhaseDuration: 'nimbusd_deploy_phase_duration_seconds',
+  bootRequests: 'nimbusd_boot_requests_total',
 } as const;
+
+/** The boot service's protocols, as the boot-requests counter labels them. */
+export type BootProtocol = 'dhcp' | 'tftp' | 'http';
+
+/** Deploy phases take seconds (power) to an hour (an image over a slow link). */
+const PHASE_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 90, 120, 300, 600, 1800, 3600];
 
 /** Outcome of one BMC call: `ok`, or the class of failure. */
 export type BmcCallResult = 'ok' | 'timeout' | 'auth' | 'refused' | 'error';
@@ -38,6 +46,8 @@ export interface NimbusMetrics {
   readonly bmcCallDuration: Histogram<'driver' | 'operation' | 'result'>;
   readonly bmcCallErrors: Counter<'driver' | 'operation' | 'result'>;
   readonly apiRequests: Counter<'method' | 'result'>;
+  readonly deployPhaseDuration: Histogram<'phase' | 'result'>;
+  readonly bootRequests: Counter<'protocol' | 'kind' | 'outcome'>;
   /** Sets the machines gauge from a count per state; a state left out counts 0. */
   setMachinesByState(counts: Partial<Record<MachineState, number>>): void;
   /** Counts one transition and how long it took. */
@@ -45,6 +55,10 @@ export interface NimbusMetrics {
   /** Records one BMC call's latency, and counts it as an error unless it was `ok`. */
   recordBmcCall(driver: string, operation: string, result: BmcCallResult, seconds: number): void;
   recordApiRequest(method: string, result: ApiResult): void;
+  /** One deploy phase (power, pxe, image, reboot, ssh) and how long it took. */
+  recordDeployPhase(phase: string, result: 'ok' | 'failed', seconds: number): void;
+  /** One DHCP packet, TFTP transfer or HTTP request of the boot service; `kind` is bounded (message type, route pattern). */
+  recordBootRequest(protocol: BootProtocol, kind: string, outcome: string): void;
 }
 
 export interface MetricsOptions {
@@ -88,6 +102,19 @@ export function createNimbusMetrics(options: MetricsOptions = {}): NimbusMetrics
     labelNames: ['method', 'result'],
     registers,
   });
+  const deployPhaseDuration = new Histogram({
+    name: METRIC_NAMES.deployPhaseDuration,
+    help: 'Duration of each deploy phase (power, pxe, image, reboot, ssh), by result, in seconds.',
+    labelNames: ['phase', 'result'],
+    buckets: PHASE_BUCKETS,
+    registers,
+  });
+  const bootRequests = new Counter({
+    name: METRIC_NAMES.bootRequests,
+    help: 'Boot service traffic: DHCP packets by message type, TFTP transfers, HTTP requests by route; by outcome.',
+    labelNames: ['protocol', 'kind', 'outcome'],
+    registers,
+  });
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
 
   // Every state is exported from the start, so a dashboard shows 0 rather than no data.
@@ -101,6 +128,8 @@ export function createNimbusMetrics(options: MetricsOptions = {}): NimbusMetrics
     bmcCallDuration,
     bmcCallErrors,
     apiRequests,
+    deployPhaseDuration,
+    bootRequests,
     setMachinesByState(counts) {
       for (const state of MACHINE_STATES) machines.set({ state }, counts[state] ?? 0);
     },
@@ -114,6 +143,12 @@ export function createNimbusMetrics(options: MetricsOptions = {}): NimbusMetrics
     },
     recordApiRequest(method, result) {
       apiRequests.inc({ method, result });
+    },
+    recordDeployPhase(phase, result, seconds) {
+      deployPhaseDuration.observe({ phase, result }, seconds);
+    },
+    recordBootRequest(protocol, kind, outcome) {
+      bootRequests.inc({ protocol, kind, outcome });
     },
   };
 }

@@ -12,6 +12,8 @@ export interface BmcOptions {
   cipherSuite?: 3 | 17;
   /** Path of the file holding IPMI's K_g. */
   kgFile?: string;
+  /** The firmware mode the machine network-boots in; the boot override says it. Defaults to uefi. */
+  bootMode?: 'uefi' | 'legacy';
 }
 
 /** A machine as the store keeps it. Timestamps are ISO 8601 UTC. */

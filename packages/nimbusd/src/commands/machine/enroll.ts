@@ -26,6 +26,7 @@ export default class MachineEnroll extends BaseCommand<MachineView> {
     'bmc-tls-fingerprint': Flags.string({ helpGroup: 'REDFISH', description: "SHA-256 fingerprint of a self-signed BMC's certificate, to trust it instead of a CA." }),
     'bmc-system': Flags.string({ helpGroup: 'REDFISH', description: 'Which ComputerSystem (Id or path) when the service has several (default: the first).' }),
     'bmc-cipher-suite': Flags.option({ options: ['3', '17'] as const, helpGroup: 'IPMI', description: 'RMCP+ cipher suite to insist on (default: the best the BMC offers).' })(),
+    'boot-mode': Flags.option({ options: ['uefi', 'legacy'] as const, description: 'Firmware mode the machine network-boots in (default uefi); legacy for BIOS machines.' })(),
     'bmc-kg-file': Flags.string({ helpGroup: 'IPMI', description: 'File holding the BMC key K_g as hex (mode 0600); its path is stored.' }),
   };
 
@@ -47,6 +48,7 @@ export default class MachineEnroll extends BaseCommand<MachineView> {
         ...(flags['bmc-system'] === undefined ? {} : { system: flags['bmc-system'] }),
         ...(flags['bmc-cipher-suite'] === undefined ? {} : { cipherSuite: flags['bmc-cipher-suite'] === '3' ? 3 : 17 }),
         ...(flags['bmc-kg-file'] === undefined ? {} : { kgFile: flags['bmc-kg-file'] }),
+        ...(flags['boot-mode'] === undefined ? {} : { bootMode: flags['boot-mode'] }),
       },
     });
     this.logToStderr(`enrolled ${machine.name} (class ${machine.class}, state ${machine.state})`);
