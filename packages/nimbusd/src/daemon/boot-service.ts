@@ -17,6 +17,7 @@ import type { NimbusMetrics } from '../metrics/nimbus-metrics.ts';
 import { BootSessions } from '../state/boot-sessions.ts';
 import type { Store } from '../state/store.ts';
 import { ListenError } from './errors.ts';
+import { prepareTftpRoot } from './tftp-root.ts';
 
 export interface BootService {
   readonly sessions: BootSessions;
@@ -65,8 +66,11 @@ export async function startBootService(options: BootServiceOptions): Promise<Boo
     httpBase = `http://${boot.address}:${server.address.port}`;
     opened.push(server);
     const tftpPort = options.ports?.tftp ?? boot.tftpPort;
+    const tftpRoot = join(config.stateDir, 'tftp');
+    const ipxeFiles = prepareTftpRoot(boot.ipxeDir, tftpRoot);
+    if (ipxeFiles.length === 0) logger.warn({ ipxeDir: boot.ipxeDir }, "no iPXE binaries found: firmware PXE cannot boot (install Debian's ipxe or set boot.ipxe_dir)");
     const tftp = await TftpServer.listen({
-      root: boot.ipxeDir,
+      root: tftpRoot,
       host: boot.address,
       port: tftpPort,
       logger,
