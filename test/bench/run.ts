@@ -21,6 +21,7 @@ const BENCHES: { name: string; load: () => Promise<{ run: () => Promise<BenchSec
   { name: 'serve-scale', load: () => import('./serve-scale.bench.ts') },
   { name: 'tftp', load: () => import('./tftp.bench.ts') },
   { name: 'image-http', load: () => import('./image-http.bench.ts') },
+  { name: 'deploy', load: () => import('./deploy.bench.ts') },
 ];
 
 const filter = process.argv.slice(2);

@@ -41,7 +41,6 @@ export interface ConfigFile {
     enabled?: boolean;
     address?: string;
     dhcp_mode?: DhcpMode;
-    discovery?: boolean;
     pool?: { start: string; end: string; netmask: string; router?: string; dns?: string[]; lease_seconds?: number };
     http_port?: number;
     tftp_port?: number;
@@ -75,7 +74,6 @@ export interface BootConfig {
   /** Required when enabled (the config checks say so). */
   address: string;
   dhcpMode: DhcpMode;
-  discovery: boolean;
   pool?: { start: string; end: string; netmask: string; router?: string; dns: string[]; leaseSeconds: number };
   httpPort: number;
   tftpPort: number;
@@ -153,7 +151,6 @@ function resolveBoot(raw: NonNullable<ConfigFile['boot']>, stateDir: string): Bo
     enabled: raw.enabled ?? false,
     address: raw.address ?? '',
     dhcpMode: raw.dhcp_mode ?? 'proxy',
-    discovery: raw.discovery ?? false,
     httpPort: raw.http_port ?? 8080,
     tftpPort: raw.tftp_port ?? 69,
     dhcpPort: raw.dhcp_port ?? 67,

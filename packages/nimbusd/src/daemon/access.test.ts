@@ -28,7 +28,6 @@ function config(overrides: Partial<Pick<NimbusdConfig, 'admins' | 'tenants'>>): 
       enabled: false,
       address: '',
       dhcpMode: 'proxy',
-      discovery: false,
       httpPort: 8080,
       tftpPort: 69,
       dhcpPort: 67,

@@ -4,8 +4,8 @@
  *   power  — boot override PXE (next boot only), then power on, or cycle if it was on
  *   pxe    — wait for the machine's network boot to reach the ramdisk (pxe_timeout)
  *   image  — the ramdisk writes and verifies the image and the seed (its class on failure)
- *   reboot — boot override disk, the ramdisk reboots
- *   ssh    — wait for sshd on the address the ramdisk had (ssh_timeout) → `deployed`
+ *            then boot override disk, and the ramdisk reboots
+ *   ssh    — the reboot, until sshd answers on the address the ramdisk had (ssh_timeout) → `deployed`
  *
  * Safe to repeat after a crash: a boot session that had not written the image yet is
  * abandoned and the deploy starts over with a new token; one that had goes straight to
@@ -24,7 +24,8 @@ import { readDeployRequest } from './deploy-request.ts';
 import { BootEventTimeout, type BootEvent, type BootEvents } from './events.ts';
 import { waitForSsh } from './ssh-probe.ts';
 
-export const DEPLOY_PHASES = ['power', 'pxe', 'image', 'reboot', 'ssh'] as const;
+/** The timed phases; `ssh` runs from the ramdisk's reboot until the image's sshd answers. */
+export const DEPLOY_PHASES = ['power', 'pxe', 'image', 'ssh'] as const;
 export type DeployPhase = (typeof DEPLOY_PHASES)[number];
 
 export interface DeployFlowOptions {
@@ -75,11 +76,11 @@ export function deployStep(options: DeployFlowOptions): ReconcileStep {
         const opened = options.sessions.open({ machineId: machine.id, instanceId: instance.id, mode: 'deploy', phase: 'power', detail: { image: request.image.name } });
         session = opened.session;
         options.tokens.set(session.id, opened.token);
-        session = await timed(options, 'power', () => powerPhase(options, machine, session!, signal), phase);
-        session = await timed(options, 'pxe', () => pxePhase(options, machine, session!, signal), phase);
-        session = await timed(options, 'image', () => imagePhase(options, machine, session!, signal), phase);
+        session = await timed(options, machine, 'power', () => powerPhase(options, machine, session!, signal), phase);
+        session = await timed(options, machine, 'pxe', () => pxePhase(options, machine, session!, signal), phase);
+        session = await timed(options, machine, 'image', () => imagePhase(options, machine, session!, signal), phase);
       }
-      const address = await timed(options, 'ssh', () => sshPhase(options, machine, session!, signal), phase);
+      const address = await timed(options, machine, 'ssh', () => sshPhase(options, machine, session!, signal), phase);
       options.store.updateInstanceProgress(instance.id, { address, phase: null });
       options.store.transition(machine.id, 'deploying', 'deployed', RECONCILER_ACTOR, { image: request.image.name, address });
       options.sessions.end(session.id, { status: 'ok', address });
@@ -95,15 +96,20 @@ export function deployStep(options: DeployFlowOptions): ReconcileStep {
   };
 }
 
-async function timed<T>(options: DeployFlowOptions, name: DeployPhase, run: () => Promise<T>, phase: (name: DeployPhase) => void): Promise<T> {
+async function timed<T>(options: DeployFlowOptions, machine: Machine, name: DeployPhase, run: () => Promise<T>, phase: (name: DeployPhase) => void): Promise<T> {
   phase(name);
   const started = performance.now();
+  const done = (result: 'ok' | 'failed'): void => {
+    const seconds = (performance.now() - started) / 1000;
+    options.onPhase?.(name, result, seconds);
+    options.logger.info({ machine: machine.id, name: machine.name, phase: name, result, seconds: Number(seconds.toFixed(2)) }, 'deploy phase done');
+  };
   try {
     const result = await run();
-    options.onPhase?.(name, 'ok', (performance.now() - started) / 1000);
+    done('ok');
     return result;
   } catch (err) {
-    options.onPhase?.(name, 'failed', (performance.now() - started) / 1000);
+    done('failed');
     throw err;
   }
 }
