@@ -70,11 +70,16 @@ describe.skipIf(missing !== undefined)(`deploying VMs through nimbusd's boot ser
     expect(site.vms.uefi!.serialText()).toMatch(/NIMBUS-IMAGE-READY hostname=lab-uefi/);
   }, 900_000);
 
-  it('releases the BIOS VM (powered off, back in the pool) and deploys onto it again', async () => {
+  it('releases the BIOS VM with a quick wipe (its partition table gone, powered off, back in the pool) and deploys onto it again', async () => {
     const list = await site.api('instances.list', { live: true });
     const bios = list.value.instances.find((i: any) => i.request.hostname === 'lab-bios');
-    expect(await site.release(bios.id)).toBe('released');
+    expect(await site.release(bios.id, 'quick')).toBe('released');
     expect(await site.vms.bios!.powerState()).toBe('off');
+    const head = Buffer.alloc(4 << 20);
+    const fd = openSync(site.vms.bios!.diskPath, 'r');
+    readSync(fd, head, 0, head.length, 0);
+    closeSync(fd);
+    expect(head.every((b) => b === 0)).toBe(true);
     const again = await site.deploy('bios', 'nimbus-tiny', 'lab-bios-2', 'k-bios-2', DEPLOY_WAIT_S);
     expect(again.outcome, JSON.stringify(again)).toBe('deployed');
     expect((await site.ssh(again.instance.address, 'hostname')).stdout.trim()).toBe('lab-bios-2');

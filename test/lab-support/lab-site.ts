@@ -182,11 +182,11 @@ export class LabSite {
     return watched.value;
   }
 
-  /** Releases an instance and waits until its machine is back in the pool. */
-  async release(instanceId: string): Promise<string> {
-    const deleted = await this.api('instances.delete', { id: instanceId });
+  /** Releases an instance (wiping its disk first if asked) and waits until its machine is back in the pool. */
+  async release(instanceId: string, wipe?: 'quick' | 'full'): Promise<string> {
+    const deleted = await this.api('instances.delete', { id: instanceId, ...(wipe ? { wipe } : {}) });
     if (!deleted.ok) throw new Error(`instances.delete: ${JSON.stringify(deleted.value)}`);
-    return (await this.api('instances.watch', { id: instanceId, timeoutSeconds: 120 }, 150_000)).value.outcome;
+    return (await this.api('instances.watch', { id: instanceId, timeoutSeconds: 300 }, 330_000)).value.outcome;
   }
 
   /** OpenSSH as the tenant, into an instance. */

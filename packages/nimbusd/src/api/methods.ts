@@ -5,7 +5,7 @@
  * transaction as the change.
  */
 import { InvalidRequestError, isMachineState, type MachineState } from '@nimbus/core';
-import { ConflictError, NotFoundError, type AuditEntry, type AuditRecord, type Instance, type Machine, type Store } from '../state/index.ts';
+import { ConflictError, NotFoundError, type AuditEntry, type AuditRecord, type Instance, type Machine, type Store, type WipeLevel } from '../state/index.ts';
 import { POWER_ACTIONS, type PowerAction } from '../bmc/power.ts';
 import type { Caller } from './identity.ts';
 import { DEFAULT_WATCH_TIMEOUT_S, watchInstance, type InstanceEvent } from './instance-watch.ts';
@@ -35,6 +35,8 @@ export interface ApiServices {
   power?(machine: Machine, action: PowerAction, signal: AbortSignal): Promise<void>;
   /** Checks a create request before anything is allocated (e.g. that its image is in the catalog); throws InvalidRequestError. */
   checkRequest?(request: Record<string, unknown>): void;
+  /** Whether released machines can have their disks wiped (the boot service runs). */
+  canWipe?: boolean;
 }
 
 /** The most audit records one `audit.tail` returns, and how many it returns when not told. */
@@ -47,7 +49,8 @@ export interface ApiMethods {
   'instances.create': { params: { request: Record<string, unknown>; idempotencyKey: string }; result: { instance: Instance; created: boolean } };
   'instances.list': { params: { live?: boolean } | undefined; result: { instances: Instance[] } };
   'instances.get': { params: { id: string }; result: { instance: Instance } };
-  'instances.delete': { params: { id: string }; result: { instance: Instance } };
+  /** `wipe` erases the disk (through the deploy ramdisk) before the machine returns to the pool. */
+  'instances.delete': { params: { id: string; wipe?: WipeLevel }; result: { instance: Instance } };
   'instances.power': { params: { id: string; action: PowerAction }; result: { instance: Instance; action: PowerAction } };
   /** Streams InstanceEvent notifications; answers with the last one, which carries the outcome. */
   'instances.watch': { params: { id: string; timeoutSeconds?: number }; result: InstanceEvent };
@@ -106,7 +109,12 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
   },
   'instances.delete': {
     adminOnly: false,
-    run: ({ store }, caller, params) => ({ instance: store.release(params.string('id'), caller, tenantScope(caller)) }),
+    run: ({ store, services }, caller, params) => {
+      const wipe = params.optionalString('wipe');
+      if (wipe !== undefined && wipe !== 'quick' && wipe !== 'full') throw params.invalid('wipe', 'expected quick or full');
+      if (wipe !== undefined && !services.canWipe) throw params.invalid('wipe', 'this site cannot wipe disks (its boot service is off)');
+      return { instance: store.release(params.string('id'), caller, tenantScope(caller), wipe) };
+    },
   },
   'instances.power': {
     adminOnly: false,

@@ -26,6 +26,7 @@ import { InvalidRequestError, type MachineState } from '@nimbus/core';
 import type { CatalogImage } from '../config/config.ts';
 import { readDeployRequest } from '../deploy/deploy-request.ts';
 import { deployStep, startDeployStep } from '../deploy/flow.ts';
+import { wipeThenRelease } from '../deploy/wipe.ts';
 import { startBootService, type BootService, type BootServiceOptions } from './boot-service.ts';
 
 /**
@@ -135,6 +136,7 @@ export class Daemon {
               onInternalError: (err, method) => this.#internalError(err, method),
               services: {
                 power: (machine, action, callSignal) => withMachineBmc(this.#connectBmc, machine, (client) => client.setPower!(action, callSignal)),
+                canWipe: config.boot.enabled,
                 checkRequest: (request) => {
                   if (request.image === undefined) return;
                   if (!config.boot.enabled) throw new InvalidRequestError('request.image: this site deploys no images (its boot service is off); ask for a machine only');
@@ -218,18 +220,17 @@ export class Daemon {
     if (boot) {
       const catalog = (): CatalogImage[] => this.#config.images;
       steps.allocated = startDeployStep({ store, catalog });
-      steps.deploying = deployStep({
-        store,
+      const flow = {
         sessions: boot.sessions,
         events: boot.events,
         tokens: boot.tokens,
         connect: this.#connectBmc,
         boot: this.#config.boot,
-        catalog,
         logger: this.#logger,
-        onPhase: (phase, result, seconds) => this.#metrics.recordDeployPhase(phase, result, seconds),
-        ...(this.#instanceSshPort === undefined ? {} : { sshPort: this.#instanceSshPort }),
-      });
+        onPhase: (phase: string, result: 'ok' | 'failed', seconds: number) => this.#metrics.recordDeployPhase(phase, result, seconds),
+      };
+      steps.deploying = deployStep({ ...flow, store, catalog, ...(this.#instanceSshPort === undefined ? {} : { sshPort: this.#instanceSshPort }) });
+      steps.releasing = wipeThenRelease({ ...flow, store, then: releaseToPool(stepOptions) });
     }
     const reconciler = new Reconciler({
       store,

@@ -176,9 +176,17 @@ describe('a deploy through the daemon', () => {
 
       // The token was for this one deploy.
       expect((await agent(token, '/deploy/v1/instructions')).status).toBe(403);
-      await client.call('instances.delete', { id: instance.id });
+
+      // Released with a wipe: the ramdisk boots again, in wipe mode, before the machine is free.
+      await expect(client.call('instances.delete', { id: instance.id, wipe: 'everything' as 'full' })).rejects.toThrow(/params.wipe: expected quick or full/);
+      await client.call('instances.delete', { id: instance.id, wipe: 'quick' });
+      const wipeToken = await tokenFromScript();
+      expect(wipeToken).not.toBe(token);
+      expect(await (await agent(wipeToken, '/deploy/v1/instructions')).text()).toBe('mode=wipe\ntarget_disk=auto\nwipe=quick\n');
+      expect(await (await agent(wipeToken, '/deploy/v1/result', 'status=ok')).text()).toBe('action=poweroff\n');
       const released = await client.watchInstance({ id: instance.id }, () => {});
       expect(released.outcome).toBe('released');
+      expect(released.instance.wipe).toBe('quick');
       expect((await peer.get(SYSTEM_PATH)).PowerState).toBe('Off');
     } finally {
       client.close();

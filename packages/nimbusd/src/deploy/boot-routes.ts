@@ -93,7 +93,10 @@ export function bootRoutes(options: BootRoutesOptions): Route[] {
         const session = bearer(ctx);
         if (!session) return;
         options.events.emit(session.id, { type: 'instructions', from: ctx.remoteAddress });
-        if (session.mode !== 'deploy') return ctx.sendText(200, renderInstructions(session.mode === 'inspect' ? { mode: 'inspect' } : { mode: 'wipe', targetDisk: 'auto', wipe: 'quick' }));
+        if (session.mode !== 'deploy') {
+          const level = session.detail.wipe === 'full' ? 'full' : 'quick';
+          return ctx.sendText(200, renderInstructions(session.mode === 'inspect' ? { mode: 'inspect' } : { mode: 'wipe', targetDisk: 'auto', wipe: level }));
+        }
         const image = imageOf(options, session);
         if (!image) return ctx.sendText(409, 'the image of this deploy is no longer in the catalog\n');
         ctx.sendText(

@@ -114,7 +114,7 @@ async function timed<T>(options: DeployFlowOptions, machine: Machine, name: Depl
   }
 }
 
-async function powerPhase(options: DeployFlowOptions, machine: Machine, session: BootSession, signal: AbortSignal): Promise<BootSession> {
+export async function powerPhase(options: Pick<DeployFlowOptions, 'connect' | 'retryBaseMs' | 'sessions'>, machine: Machine, session: BootSession, signal: AbortSignal): Promise<BootSession> {
   await bmcOperation({ connect: options.connect, ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }) }, machine, 'network-boot setup', signal, async (client) => {
     if (!client.setBootOverride || !client.setPower || !client.powerState) {
       throw new StepFailure('bmc', `the ${machine.bmc.driver} BMC of ${machine.name} cannot set the boot device and power`, 'check that the driver suits this BMC');
@@ -127,7 +127,7 @@ async function powerPhase(options: DeployFlowOptions, machine: Machine, session:
   return options.sessions.advance(session.id, 'pxe');
 }
 
-async function pxePhase(options: DeployFlowOptions, machine: Machine, session: BootSession, signal: AbortSignal): Promise<BootSession> {
+export async function pxePhase(options: Pick<DeployFlowOptions, 'events' | 'boot' | 'sessions'>, machine: Machine, session: BootSession, signal: AbortSignal): Promise<BootSession> {
   const timeoutMs = options.boot.pxeTimeoutSeconds * 1000;
   const seen: string[] = [];
   try {

@@ -124,6 +124,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX boot_sessions_one_open_per_machine ON boot_sessions (machine_id) WHERE ended_at IS NULL;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- How the disk is wiped when the instance is released: NULL (not), quick or full.
+      ALTER TABLE instances ADD COLUMN wipe TEXT CHECK (wipe IN ('quick', 'full'));
+    `,
+  },
 ];
 
 /** The schema version this nimbusd writes. */

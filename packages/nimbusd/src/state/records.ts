@@ -43,6 +43,9 @@ export interface Machine {
 
 export type InstanceState = (typeof INSTANCE_STATES)[number];
 
+/** quick: the first and last 4 MiB (partition tables, boot loaders, file system labels); full: every byte. */
+export type WipeLevel = 'quick' | 'full';
+
 /** A machine allocated to a tenant. `released` instances stay as history and hold no machine. */
 export interface Instance {
   id: string;
@@ -54,8 +57,10 @@ export interface Instance {
   request: unknown;
   /** Where the deployed instance answers (its IPv4 address); null until known. */
   address: string | null;
-  /** The deploy phase it is in (power, pxe, image, reboot, ssh…) and since when; null outside a deploy. */
+  /** The deploy phase it is in (power, pxe, image, ssh, wipe…) and since when; null outside a deploy. */
   phase: { name: string; at: string } | null;
+  /** How its disk is wiped on release; null: not wiped. */
+  wipe: WipeLevel | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -91,6 +96,7 @@ export interface InstanceRow {
   address: string | null;
   phase: string | null;
   phase_at: string | null;
+  wipe: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -122,6 +128,7 @@ export function instanceFromRow(row: InstanceRow): Instance {
     request: JSON.parse(row.request) as unknown,
     address: row.address,
     phase: row.phase === null ? null : { name: row.phase, at: row.phase_at ?? row.updated_at },
+    wipe: row.wipe as WipeLevel | null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -15,6 +15,7 @@ import {
   type InstanceState,
   type Machine,
   type MachineRow,
+  type WipeLevel,
 } from './records.ts';
 
 /** Returns the current time; injected so that tests and replays control it. */
@@ -269,7 +270,7 @@ export class Store {
    * With `tenant`, another tenant's instance is "not found", as a missing one is.
    * Releasing an instance already on its way out returns it unchanged.
    */
-  release(instanceId: string, actor: Actor, tenant?: string): Instance {
+  release(instanceId: string, actor: Actor, tenant?: string, wipe?: WipeLevel): Instance {
     return this.#write((now) => {
       const instance = this.#instance(instanceId, tenant);
       if (instance.state === 'releasing' || instance.state === 'released') return instance;
@@ -279,9 +280,10 @@ export class Store {
         throw new ConflictError('machine-busy', `instance ${instanceId} cannot be released now: ${verdict.reason}`);
       }
       this.#setInstanceState(instanceId, 'releasing', now);
+      if (wipe) this.db.prepare('UPDATE instances SET wipe = ? WHERE id = ?').run(wipe, instanceId);
       this.#moveMachine(machine.id, machine.state, 'releasing', now, {});
       this.#audit(
-        { actor, action: 'instance.release', target: instanceId, result: 'ok', detail: { machine: machine.id, from: machine.state, to: 'releasing' } },
+        { actor, action: 'instance.release', target: instanceId, result: 'ok', detail: { machine: machine.id, from: machine.state, to: 'releasing', wipe: wipe ?? 'none' } },
         now,
       );
       return this.#instance(instanceId);
