@@ -26,6 +26,7 @@ import { InvalidRequestError, type MachineState } from '@nimbus/core';
 import type { CatalogImage } from '../config/config.ts';
 import { readDeployRequest } from '../deploy/deploy-request.ts';
 import { deployStep, startDeployStep } from '../deploy/flow.ts';
+import { inspectInBand } from '../deploy/inspect.ts';
 import { wipeThenRelease } from '../deploy/wipe.ts';
 import { startBootService, type BootService, type BootServiceOptions } from './boot-service.ts';
 
@@ -231,6 +232,8 @@ export class Daemon {
       };
       steps.deploying = deployStep({ ...flow, store, catalog, ...(this.#instanceSshPort === undefined ? {} : { sshPort: this.#instanceSshPort }) });
       steps.releasing = wipeThenRelease({ ...flow, store, then: releaseToPool(stepOptions) });
+      // With a boot service, inspection boots the ramdisk: it sees every disk and NIC, which a BMC often does not.
+      steps.inspecting = inspectInBand({ ...flow, store });
     }
     const reconciler = new Reconciler({
       store,

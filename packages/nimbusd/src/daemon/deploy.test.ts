@@ -212,6 +212,27 @@ describe('a deploy through the daemon', () => {
     }
   });
 
+  it('inspects a machine in band: the ramdisk reports its hardware, which is kept, and the machine is ready', async () => {
+    const store = new Store({ path: stateDbPath(config.stateDir), clock: () => new Date() });
+    try {
+      const machine = store.listMachines()[0]!;
+      store.transition(machine.id, 'error', 'inspecting', SYSTEM);
+      const token = await tokenFromScript();
+      expect(await (await agent(token, '/deploy/v1/instructions')).text()).toBe('mode=inspect\n');
+      const report = { cpus: { count: 4, model: 'EPYC' }, memoryBytes: 8 * 2 ** 30, disks: [{ name: 'nvme0n1', sizeBytes: 1e12, model: 'PM9A3', rotational: false }], nics: [{ name: 'eth0', mac: MAC, speedMbps: 25000 }], system: { vendor: 'Contoso' } };
+      const post = (path: string, body: string, type: string): Promise<Response> => boot(path, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': type }, body });
+      expect((await post('/deploy/v1/inventory', '{"cpus":', 'application/json')).status).toBe(400);
+      expect((await post('/deploy/v1/inventory', JSON.stringify(report), 'application/json')).status).toBe(200);
+      expect(await (await agent(token, '/deploy/v1/result', 'status=ok')).text()).toBe('action=poweroff\n');
+      for (let i = 0; i < 100 && store.getMachine(machine.id).state !== 'ready'; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      const inspected = store.getMachine(machine.id);
+      expect(inspected.state).toBe('ready');
+      expect(inspected.inventory?.data).toMatchObject({ cpus: { count: 4 }, nics: [{ mac: MAC, speedMbps: 25000 }] });
+    } finally {
+      store.close();
+    }
+  });
+
   it('refuses an image the catalog does not have before touching a machine', async () => {
     const client = await connect();
     try {

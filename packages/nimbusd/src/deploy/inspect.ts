@@ -1,0 +1,61 @@
+/**
+ * In-band inspection: the machine network-boots the ramdisk in `inspect` mode, which
+ * reports what the running hardware shows (CPUs, memory, every disk, every NIC with its
+ * MAC and speed: more than most BMCs know), then powers off. The inventory is kept with
+ * the machine and it becomes ready. Safe to repeat: an interrupted inspection starts over.
+ */
+import { RECONCILER_ACTOR, StepFailure, type ReconcileStep } from '../machines/reconciler.ts';
+import type { Store } from '../state/store.ts';
+import type { AgentInventory } from './agent-messages.ts';
+import { BootEventTimeout, type BootEvent } from './events.ts';
+import { powerPhase, pxePhase, type DeployFlowOptions } from './flow.ts';
+
+export interface InspectOptions extends Pick<DeployFlowOptions, 'sessions' | 'events' | 'tokens' | 'connect' | 'boot' | 'logger' | 'retryBaseMs'> {
+  store: Pick<Store, 'recordInventory' | 'transition'>;
+}
+
+/** How long the ramdisk may take from its instructions to its report. */
+const REPORT_TIMEOUT_MS = 300_000;
+
+export function inspectInBand(options: InspectOptions): ReconcileStep {
+  return async (machine, signal) => {
+    const stale = options.sessions.openFor(machine.id);
+    if (stale) {
+      options.sessions.end(stale.id, { status: 'abandoned', reason: 'the inspection started over (nimbusd restarted mid-boot)' });
+      options.tokens.delete(stale.id);
+    }
+    const { session, token } = options.sessions.open({ machineId: machine.id, mode: 'inspect', phase: 'power' });
+    options.tokens.set(session.id, token);
+    try {
+      let current = await powerPhase(options, machine, session, signal);
+      current = await pxePhase(options, machine, current, signal);
+      let inventory: AgentInventory | undefined;
+      let event: Extract<BootEvent, { type: 'result' }>;
+      try {
+        event = await options.events.waitFor(current.id, (e): e is Extract<BootEvent, { type: 'result' }> => e.type === 'result', {
+          timeoutMs: REPORT_TIMEOUT_MS,
+          signal,
+          onOther: (e) => {
+            if (e.type === 'inventory') inventory = e.inventory;
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof BootEventTimeout)) throw err;
+        throw new StepFailure('callback', `the ramdisk of ${machine.name} sent no inspection report within ${REPORT_TIMEOUT_MS / 1000} s`, "check the machine's console");
+      }
+      event.respond('poweroff');
+      if (event.result.status === 'failed' || !inventory) {
+        const why = event.result.status === 'failed' ? event.result.message || event.result.class : 'it reported a result but no inventory';
+        throw new StepFailure('callback', `in-band inspection of ${machine.name} failed: ${why}`, "check the ramdisk's console log on the machine");
+      }
+      options.store.recordInventory(machine.id, inventory, RECONCILER_ACTOR, 'in-band');
+      options.store.transition(machine.id, 'inspecting', 'ready', RECONCILER_ACTOR, { source: 'in-band' });
+      options.sessions.end(session.id, { status: 'ok' });
+    } catch (err) {
+      if (!signal.aborted) options.sessions.end(session.id, { status: 'failed', ...(err instanceof StepFailure ? { class: err.errorClass } : {}) });
+      throw err;
+    } finally {
+      options.tokens.delete(session.id);
+    }
+  };
+}
