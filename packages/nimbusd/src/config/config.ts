@@ -146,7 +146,7 @@ export function resolveConfig(file: string, raw: ConfigFile): NimbusdConfig {
   return config;
 }
 
-function resolveBoot(raw: NonNullable<ConfigFile['boot']>, stateDir: string): BootConfig {
+export function resolveBoot(raw: NonNullable<ConfigFile['boot']>, stateDir: string): BootConfig {
   const boot: BootConfig = {
     enabled: raw.enabled ?? false,
     address: raw.address ?? '',

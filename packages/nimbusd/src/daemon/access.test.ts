@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import type { NimbusdConfig } from '../config/config.ts';
+import { resolveBoot, type NimbusdConfig } from '../config/config.ts';
 import { fingerprintOfPublicKeyLine } from '../config/fingerprint.ts';
 import { buildApiAccess, parseAuthorizedKeys } from './access.ts';
 import { AuthorizedKeysError } from './errors.ts';
@@ -24,19 +24,7 @@ function config(overrides: Partial<Pick<NimbusdConfig, 'admins' | 'tenants'>>): 
     stateDir: '/nonexistent',
     metrics: { enabled: false, listen: { host: '127.0.0.1', port: 9464 } },
     machines: { powerSyncSeconds: 30, bmcConcurrency: 16, bmcFailuresBeforeError: 3 },
-    boot: {
-      enabled: false,
-      address: '',
-      dhcpMode: 'proxy',
-      httpPort: 8080,
-      tftpPort: 69,
-      dhcpPort: 67,
-      ipxeDir: '/usr/lib/ipxe',
-      ramdiskDir: '/nonexistent/ramdisk',
-      pxeTimeoutSeconds: 300,
-      imageTimeoutSeconds: 3600,
-      sshTimeoutSeconds: 600,
-    },
+    boot: resolveBoot({}, '/nonexistent'),
     images: [],
     log: { level: 'silent' },
     ...overrides,

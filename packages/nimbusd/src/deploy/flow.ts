@@ -127,6 +127,25 @@ export async function powerPhase(options: Pick<DeployFlowOptions, 'connect' | 'r
   return options.sessions.advance(session.id, 'pxe');
 }
 
+export type ResultEvent = Extract<BootEvent, { type: 'result' }>;
+
+/** Waits for the ramdisk's result post; other events go to `onOther`. No result in time is a `callback` failure. */
+export async function ramdiskResult(
+  options: Pick<DeployFlowOptions, 'events'>,
+  machine: Machine,
+  session: BootSession,
+  timeoutMs: number,
+  signal: AbortSignal,
+  onOther?: (event: BootEvent) => void,
+): Promise<ResultEvent> {
+  try {
+    return await options.events.waitFor(session.id, (e): e is ResultEvent => e.type === 'result', { timeoutMs, signal, ...(onOther ? { onOther } : {}) });
+  } catch (err) {
+    if (!(err instanceof BootEventTimeout)) throw err;
+    throw new StepFailure('callback', `the ramdisk of ${machine.name} (${session.mode}) sent no result within ${Math.round(timeoutMs / 1000)} s`, "check the machine's console: the ramdisk may have hung or lost the network");
+  }
+}
+
 export async function pxePhase(options: Pick<DeployFlowOptions, 'events' | 'boot' | 'sessions'>, machine: Machine, session: BootSession, signal: AbortSignal): Promise<BootSession> {
   const timeoutMs = options.boot.pxeTimeoutSeconds * 1000;
   const seen: string[] = [];
@@ -151,16 +170,7 @@ export async function pxePhase(options: Pick<DeployFlowOptions, 'events' | 'boot
 }
 
 async function imagePhase(options: DeployFlowOptions, machine: Machine, session: BootSession, signal: AbortSignal): Promise<BootSession> {
-  let event: Extract<BootEvent, { type: 'result' }>;
-  try {
-    event = await options.events.waitFor(session.id, (e): e is Extract<BootEvent, { type: 'result' }> => e.type === 'result', {
-      timeoutMs: options.boot.imageTimeoutSeconds * 1000,
-      signal,
-    });
-  } catch (err) {
-    if (!(err instanceof BootEventTimeout)) throw err;
-    throw new StepFailure('callback', `the ramdisk of ${machine.name} sent no result within ${options.boot.imageTimeoutSeconds} s`, "check the machine's console: the ramdisk may have hung or lost the network");
-  }
+  const event = await ramdiskResult(options, machine, session, options.boot.imageTimeoutSeconds * 1000, signal);
   const { result } = event;
   if (result.status === 'failed') {
     event.respond('poweroff');

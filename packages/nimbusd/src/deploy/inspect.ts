@@ -7,8 +7,7 @@
 import { RECONCILER_ACTOR, StepFailure, type ReconcileStep } from '../machines/reconciler.ts';
 import type { Store } from '../state/store.ts';
 import type { AgentInventory } from './agent-messages.ts';
-import { BootEventTimeout, type BootEvent } from './events.ts';
-import { powerPhase, pxePhase, type DeployFlowOptions } from './flow.ts';
+import { powerPhase, pxePhase, ramdiskResult, type DeployFlowOptions } from './flow.ts';
 
 export interface InspectOptions extends Pick<DeployFlowOptions, 'sessions' | 'events' | 'tokens' | 'connect' | 'boot' | 'logger' | 'retryBaseMs'> {
   store: Pick<Store, 'recordInventory' | 'transition'>;
@@ -30,19 +29,9 @@ export function inspectInBand(options: InspectOptions): ReconcileStep {
       let current = await powerPhase(options, machine, session, signal);
       current = await pxePhase(options, machine, current, signal);
       let inventory: AgentInventory | undefined;
-      let event: Extract<BootEvent, { type: 'result' }>;
-      try {
-        event = await options.events.waitFor(current.id, (e): e is Extract<BootEvent, { type: 'result' }> => e.type === 'result', {
-          timeoutMs: REPORT_TIMEOUT_MS,
-          signal,
-          onOther: (e) => {
-            if (e.type === 'inventory') inventory = e.inventory;
-          },
-        });
-      } catch (err) {
-        if (!(err instanceof BootEventTimeout)) throw err;
-        throw new StepFailure('callback', `the ramdisk of ${machine.name} sent no inspection report within ${REPORT_TIMEOUT_MS / 1000} s`, "check the machine's console");
-      }
+      const event = await ramdiskResult(options, machine, current, REPORT_TIMEOUT_MS, signal, (e) => {
+        if (e.type === 'inventory') inventory = e.inventory;
+      });
       event.respond('poweroff');
       if (event.result.status === 'failed' || !inventory) {
         const why = event.result.status === 'failed' ? event.result.message || event.result.class : 'it reported a result but no inventory';

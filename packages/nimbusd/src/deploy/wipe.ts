@@ -6,8 +6,7 @@
  */
 import { StepFailure, type ReconcileStep } from '../machines/reconciler.ts';
 import type { Store } from '../state/store.ts';
-import { BootEventTimeout, type BootEvent } from './events.ts';
-import { powerPhase, pxePhase, type DeployFlowOptions } from './flow.ts';
+import { powerPhase, pxePhase, ramdiskResult, type DeployFlowOptions } from './flow.ts';
 
 export interface WipeOptions extends Omit<DeployFlowOptions, 'store' | 'catalog' | 'sshPort'> {
   store: Pick<Store, 'liveInstanceOf' | 'updateInstanceProgress'>;
@@ -30,16 +29,7 @@ export function wipeThenRelease(options: WipeOptions): ReconcileStep {
       try {
         let current = await powerPhase(options, machine, session, signal);
         current = await pxePhase(options, machine, current, signal);
-        let event: Extract<BootEvent, { type: 'result' }>;
-        try {
-          event = await options.events.waitFor(current.id, (e): e is Extract<BootEvent, { type: 'result' }> => e.type === 'result', {
-            timeoutMs: options.boot.imageTimeoutSeconds * 1000,
-            signal,
-          });
-        } catch (err) {
-          if (!(err instanceof BootEventTimeout)) throw err;
-          throw new StepFailure('callback', `the ramdisk of ${machine.name} sent no wipe result within ${options.boot.imageTimeoutSeconds} s`, "check the machine's console");
-        }
+        const event = await ramdiskResult(options, machine, current, options.boot.imageTimeoutSeconds * 1000, signal);
         event.respond('poweroff');
         if (event.result.status === 'failed') {
           throw new StepFailure('disk_write', `wiping the disk of ${machine.name} failed: ${event.result.message || event.result.class}`, "check the machine's disk and the ramdisk's console log");
