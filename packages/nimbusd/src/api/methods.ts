@@ -37,7 +37,12 @@ export interface ApiServices {
   checkRequest?(request: Record<string, unknown>): void;
   /** Whether released machines can have their disks wiped (the boot service runs). */
   canWipe?: boolean;
+  /** The user a tenant logs in to an instance as (its catalog image's), or null when it has no image. */
+  sshUserOf?(request: unknown): string | null;
 }
+
+/** An instance as the API shows it: the stored record plus the user to log in as. */
+export type ApiInstance = Instance & { sshUser: string | null };
 
 /** The most audit records one `audit.tail` returns, and how many it returns when not told. */
 export const MAX_AUDIT_TAIL = 1000;
@@ -46,11 +51,11 @@ export const DEFAULT_AUDIT_TAIL = 100;
 /** Every method: what it takes and what it answers. The client is typed by this map. */
 export interface ApiMethods {
   capacity: { params: Record<string, never> | undefined; result: { free: number; classes: Record<string, number> } };
-  'instances.create': { params: { request: Record<string, unknown>; idempotencyKey: string }; result: { instance: Instance; created: boolean } };
-  'instances.list': { params: { live?: boolean } | undefined; result: { instances: Instance[] } };
-  'instances.get': { params: { id: string }; result: { instance: Instance } };
+  'instances.create': { params: { request: Record<string, unknown>; idempotencyKey: string }; result: { instance: ApiInstance; created: boolean } };
+  'instances.list': { params: { live?: boolean } | undefined; result: { instances: ApiInstance[] } };
+  'instances.get': { params: { id: string }; result: { instance: ApiInstance } };
   /** `wipe` erases the disk (through the deploy ramdisk) before the machine returns to the pool. */
-  'instances.delete': { params: { id: string; wipe?: WipeLevel }; result: { instance: Instance } };
+  'instances.delete': { params: { id: string; wipe?: WipeLevel }; result: { instance: ApiInstance } };
   'instances.power': { params: { id: string; action: PowerAction }; result: { instance: Instance; action: PowerAction } };
   /** Streams InstanceEvent notifications; answers with the last one, which carries the outcome. */
   'instances.watch': { params: { id: string; timeoutSeconds?: number }; result: InstanceEvent };
@@ -92,20 +97,21 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
       services.checkRequest?.(request);
       const machineClass = request.class;
       if (machineClass !== undefined && typeof machineClass !== 'string') throw params.invalid('request.class', 'expected a machine class id');
-      return store.allocate({ tenant: caller.fingerprint, request, idempotencyKey, actor: caller, ...(machineClass === undefined ? {} : { machineClass }) });
+      const { instance, created } = store.allocate({ tenant: caller.fingerprint, request, idempotencyKey, actor: caller, ...(machineClass === undefined ? {} : { machineClass }) });
+      return { instance: present(services, instance), created };
     },
   },
   'instances.list': {
     adminOnly: false,
-    run: ({ store }, caller, params) => {
+    run: ({ store, services }, caller, params) => {
       const live = params.optionalBoolean('live');
       const scope = tenantScope(caller);
-      return { instances: store.listInstances({ ...(scope === undefined ? {} : { tenant: scope }), ...(live === undefined ? {} : { live }) }) };
+      return { instances: store.listInstances({ ...(scope === undefined ? {} : { tenant: scope }), ...(live === undefined ? {} : { live }) }).map((i) => present(services, i)) };
     },
   },
   'instances.get': {
     adminOnly: false,
-    run: ({ store }, caller, params) => ({ instance: store.getInstance(params.string('id'), tenantScope(caller)) }),
+    run: ({ store, services }, caller, params) => ({ instance: present(services, store.getInstance(params.string('id'), tenantScope(caller))) }),
   },
   'instances.delete': {
     adminOnly: false,
@@ -113,7 +119,7 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
       const wipe = params.optionalString('wipe');
       if (wipe !== undefined && wipe !== 'quick' && wipe !== 'full') throw params.invalid('wipe', 'expected quick or full');
       if (wipe !== undefined && !services.canWipe) throw params.invalid('wipe', 'this site cannot wipe disks (its boot service is off)');
-      return { instance: store.release(params.string('id'), caller, tenantScope(caller), wipe) };
+      return { instance: present(services, store.release(params.string('id'), caller, tenantScope(caller), wipe)) };
     },
   },
   'instances.power': {
@@ -165,6 +171,10 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
     },
   },
 };
+
+function present(services: ApiServices, instance: Instance): ApiInstance {
+  return { ...instance, sshUser: services.sshUserOf?.(instance.request) ?? null };
+}
 
 export function isApiMethod(name: string): name is ApiMethodName {
   return Object.hasOwn(METHODS, name);

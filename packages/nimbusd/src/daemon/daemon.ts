@@ -138,6 +138,10 @@ export class Daemon {
               services: {
                 power: (machine, action, callSignal) => withMachineBmc(this.#connectBmc, machine, (client) => client.setPower!(action, callSignal)),
                 canWipe: config.boot.enabled,
+                sshUserOf: (request) => {
+                  const image = (request as { image?: unknown } | null)?.image;
+                  return config.images.find((i) => i.name === image)?.sshUser ?? null;
+                },
                 checkRequest: (request) => {
                   if (request.image === undefined) return;
                   if (!config.boot.enabled) throw new InvalidRequestError('request.image: this site deploys no images (its boot service is off); ask for a machine only');

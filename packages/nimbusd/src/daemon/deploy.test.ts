@@ -146,6 +146,7 @@ describe('a deploy through the daemon', () => {
     const client = await connect();
     try {
       const { instance } = await client.call('instances.create', { request: { image: 'tiny', sshKeys: [tenant.publicKey], hostname: 'web-1' }, idempotencyKey: 'd1' });
+      expect(instance.sshUser).toBe('root'); // the catalog image's login
       const events: InstanceEvent[] = [];
       const watching = client.watchInstance({ id: instance.id }, (e) => events.push(e));
       watching.catch(() => {}); // awaited below; a failure above must not leave it unhandled
