@@ -52,14 +52,14 @@ level = "info"
 
 # The network boot service that deploys images (DHCP, TFTP, HTTP); see examples/nimbusd.toml.
 # [boot]
-# enabled = true
-# address = "10.77.0.1"          # this host on the provisioning network
-# dhcp_mode = "proxy"            # or "full", with pool = { start = "…", end = "…", netmask = "…" }
-# ramdisk_dir = ${str(`${c.stateDir}/ramdisk`)}   # from scripts/build-ramdisk
+#   enabled = true
+#   address = "10.77.0.1"        # this host on the provisioning network
+#   dhcp_mode = "proxy"          # or "full", with pool = { start = "…", end = "…", netmask = "…" }
+#   ramdisk_dir = ${str(`${c.stateDir}/ramdisk`)}   # from scripts/build-ramdisk
 
 # [[images]]
-# name = "nimbus-tiny"
-# file = ${str(`${c.stateDir}/images/nimbus-tiny.raw.zst`)}
-# sha256 = "…"
+#   name = "nimbus-tiny"
+#   file = ${str(`${c.stateDir}/images/nimbus-tiny.raw.zst`)}
+#   sha256 = "…"                 # sha256sum of the file as served
 `;
 }
