@@ -58,11 +58,14 @@ export class LabSite {
   readonly vms: Record<string, LabVm>;
   readonly daemon: LabProcess;
   readonly bmcPassword = BMC_PASSWORD;
+  /** The site's nimbusd.toml. */
+  readonly configPath: string;
   readonly #tenantKey: string;
   readonly #fingerprint: string;
 
-  private constructor(network: LabNetwork, vms: Record<string, LabVm>, daemon: LabProcess, tenantKey: string, fingerprint: string) {
+  private constructor(network: LabNetwork, vms: Record<string, LabVm>, daemon: LabProcess, configPath: string, tenantKey: string, fingerprint: string) {
     this.network = network;
+    this.configPath = configPath;
     this.vms = vms;
     this.daemon = daemon;
     this.#tenantKey = tenantKey;
@@ -142,7 +145,7 @@ export class LabSite {
       store.close();
 
       const daemon = network.spawn(process.execPath, [NIMBUSD_BIN, 'serve', '--config', config], { log: join(network.dir, 'logs', 'nimbusd.log') });
-      const site = new LabSite(network, vms, daemon, tenantKey, init.stdout.trim());
+      const site = new LabSite(network, vms, daemon, config, tenantKey, init.stdout.trim());
       let last: ApiAnswer | undefined;
       for (let i = 0; i < 100; i++) {
         last = await site.api('capacity');
@@ -154,6 +157,16 @@ export class LabSite {
       await network.destroy();
       throw err;
     }
+  }
+
+  /** Where the site's SSH API answers, inside the namespace, and its host key: what its registry entry says. */
+  get endpoint(): { host: string; port: number; hostKey: string } {
+    return { host: this.network.address, port: API_PORT, hostKey: this.#fingerprint };
+  }
+
+  /** The tenant's private key file (its public half beside it, `.pub`). */
+  get tenantKeyPath(): string {
+    return this.#tenantKey;
   }
 
   /** The tenant's public key line. */
