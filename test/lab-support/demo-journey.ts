@@ -36,8 +36,8 @@ step('Start a provider site in a lab network: nimbusd serve, its boot service, t
 const site = await LabSite.start({
   pxeTimeoutSeconds: 120,
   vms: [
-    { name: 'rack1-u01', klass: 'lab-vm', firmware: 'bios', nic: 'e1000', bmc: 'redfish', memoryMiB: 512, diskMiB: 128 },
-    { name: 'rack1-u02', klass: 'lab-vm', firmware: 'uefi', nic: 'virtio-native-pxe', bmc: 'ipmi', memoryMiB: 512, diskMiB: 128 },
+    { name: 'rack1-u01', klass: 'lab-vm', firmware: 'bios', nic: 'e1000', bmc: 'redfish', memoryMiB: 1024, diskMiB: 1024 },
+    { name: 'rack1-u02', klass: 'lab-vm', firmware: 'uefi', nic: 'virtio-native-pxe', bmc: 'ipmi', memoryMiB: 1024, diskMiB: 1024 },
   ],
 });
 const inNetns = async (bin: string, ...args: string[]): Promise<number> => {
@@ -56,7 +56,7 @@ try {
     .replace(/^id = ".*"$/m, 'id = "lab-site"');
   writeFileSync(site.configPath, config);
   const classes = join(site.network.dir, 'classes.json');
-  writeFileSync(classes, JSON.stringify({ 'lab-vm': { arch: 'x86_64', cpu: { model: 'QEMU TCG', cores: 1, threads: 1 }, memory_gib: 0.5, disks: [{ type: 'ssd', size_gb: 0.128, count: 1 }], nics: [{ speed_gbps: 1 }] } }));
+  writeFileSync(classes, JSON.stringify({ 'lab-vm': { arch: 'x86_64', cpu: { model: 'QEMU TCG', cores: 1, threads: 1 }, memory_gib: 1, disks: [{ type: 'ssd', size_gb: 1, count: 1 }], nics: [{ speed_gbps: 1 }] } }));
   step("Write this site's registry file from its config and enrolled machines", 'nimbusd registry export --classes classes.json --price-per-hour 0.05 > providers/lab-site.toml');
   const exported = spawnSync(process.execPath, [NIMBUSD_BIN, 'registry', 'export', '--config', site.configPath, '--classes', classes, '--price-per-hour', '0.05'], { encoding: 'utf8' });
   if (exported.status !== 0) throw new Error(`nimbusd registry export: ${exported.stderr}`);
