@@ -22,6 +22,7 @@ const BENCHES: { name: string; load: () => Promise<{ run: () => Promise<BenchSec
   { name: 'tftp', load: () => import('./tftp.bench.ts') },
   { name: 'image-http', load: () => import('./image-http.bench.ts') },
   { name: 'deploy', load: () => import('./deploy.bench.ts') },
+  { name: 'nimbusctl', load: () => import('./nimbusctl.bench.ts') },
 ];
 
 const filter = process.argv.slice(2);
