@@ -5,11 +5,11 @@
  * plays the machine's ramdisk), pc is pb's address under a wrong host-key pin, pd lets only
  * listed keys in.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSite, freeTcpPort, nimbusdBuilt, type NimbusdSite } from './support/nimbusd-site.ts';
-import { NimbusctlHome } from './support/nimbusctl.ts';
+import { NimbusctlHome, REPO_ROOT } from './support/nimbusctl.ts';
 import { providerToml, TestRegistryRemote } from './support/registry-fixtures.ts';
 import { ServeProcess } from './support/serve-process.ts';
 import { sshTestKey, type SshTestKey } from './support/ssh-test-key.ts';
@@ -148,6 +148,9 @@ describe.skipIf(!runnable)('nimbusctl instance against nimbusd serve on loopback
     const byId = Object.fromEntries(r.json.map((s: { id: string }) => [s.id, s]));
     expect(byId.pa).toMatchObject({ reachable: false, hostKey: 'unknown', capacity: null });
     expect(byId.pb, JSON.stringify(byId.pb)).toMatchObject({ reachable: true, hostKey: 'ok', auth: 'ok', capacity: { free: 0 } });
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'packages', 'nimbusd', 'package.json'), 'utf8')) as { version: string };
+    expect(byId.pb.version).toBe(version);
+    expect(byId.pa.version).toBeNull();
     expect(byId.pc).toMatchObject({ reachable: true, hostKey: 'mismatch' });
     expect(byId.pd).toMatchObject({ reachable: true, hostKey: 'ok', auth: 'refused' });
   });

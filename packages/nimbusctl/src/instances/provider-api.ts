@@ -56,6 +56,8 @@ export type WipeLevel = 'quick' | 'full';
 /** An open, authenticated session with one provider. */
 export interface ProviderSession {
   capacity(): Promise<Capacity>;
+  /** The provider's nimbusd version. */
+  version(): Promise<string>;
   create(request: Record<string, unknown>, idempotencyKey: string): Promise<{ instance: RemoteInstance; created: boolean }>;
   list(): Promise<RemoteInstance[]>;
   get(id: string): Promise<RemoteInstance>;
@@ -120,6 +122,10 @@ class NimbusdSession implements ProviderSession {
 
   capacity(): Promise<Capacity> {
     return this.#run('capacity', () => this.#client.call('capacity', undefined));
+  }
+
+  version(): Promise<string> {
+    return this.#run('version', async () => (await this.#client.call('version', undefined)).nimbusd);
   }
 
   create(request: Record<string, unknown>, idempotencyKey: string): Promise<{ instance: RemoteInstance; created: boolean }> {

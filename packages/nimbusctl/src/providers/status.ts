@@ -20,6 +20,8 @@ export interface ProviderStatus {
   /** Whether the provider accepts the key used (its tenant policy). */
   auth: 'ok' | 'refused' | 'unknown';
   capacity: Capacity | null;
+  /** The provider's nimbusd version; null when it could not be asked. */
+  version: string | null;
   /** What went wrong, in a sentence that says what to do. */
   error?: string;
 }
@@ -50,6 +52,7 @@ export async function probeProvider(endpoint: ProviderEndpoint, options: ProbeOp
     hostKey: 'unknown',
     auth: 'unknown',
     capacity: null,
+    version: null,
   };
   const start = now();
   let session: ProviderSession | undefined;
@@ -65,6 +68,7 @@ export async function probeProvider(endpoint: ProviderEndpoint, options: ProbeOp
     });
     Object.assign(status, { reachable: true, latencyMs: Math.round(now() - start), hostKey: 'ok', auth: 'ok' });
     status.capacity = await withTimeout(session.capacity(), options.timeoutMs, timedOut);
+    status.version = await withTimeout(session.version(), options.timeoutMs, timedOut);
   } catch (err) {
     if (err instanceof HostKeyRefusedError) Object.assign(status, { reachable: true, latencyMs: Math.round(now() - start), hostKey: 'mismatch' });
     else if (err instanceof KeyNotAllowedError) Object.assign(status, { reachable: true, latencyMs: Math.round(now() - start), hostKey: 'ok', auth: 'refused' });

@@ -81,6 +81,11 @@ const MATRIX: Record<ApiMethodName, MethodRow> = {
       expect(result).toEqual({ free, classes: free > 0 ? { default: free } : {} });
     },
   },
+  version: {
+    params: () => ({}),
+    expected: () => 'ok',
+    check: (result) => expect(result).toEqual({ nimbusd: 'unknown', api: 1 }),
+  },
   'instances.create': {
     params: () => ({ request: { cores: 1 }, idempotencyKey: `matrix-${++createCount}` }),
     expected: () => 'ok',

@@ -35,6 +35,8 @@ export interface ApiServices {
   power?(machine: Machine, action: PowerAction, signal: AbortSignal): Promise<void>;
   /** Checks a create request before anything is allocated (e.g. that its image is in the catalog); throws InvalidRequestError. */
   checkRequest?(request: Record<string, unknown>): void;
+  /** This nimbusd's version, for `version`. */
+  version?: string;
   /** Whether released machines can have their disks wiped (the boot service runs). */
   canWipe?: boolean;
   /** The user a tenant logs in to an instance as (its catalog image's), or null when it has no image. */
@@ -44,6 +46,9 @@ export interface ApiServices {
 /** An instance as the API shows it: the stored record plus the user to log in as. */
 export type ApiInstance = Instance & { sshUser: string | null };
 
+/** The revision of this API: raised when a method changes in a way an older client would misread. */
+export const API_VERSION = 1;
+
 /** The most audit records one `audit.tail` returns, and how many it returns when not told. */
 export const MAX_AUDIT_TAIL = 1000;
 export const DEFAULT_AUDIT_TAIL = 100;
@@ -51,6 +56,8 @@ export const DEFAULT_AUDIT_TAIL = 100;
 /** Every method: what it takes and what it answers. The client is typed by this map. */
 export interface ApiMethods {
   capacity: { params: Record<string, never> | undefined; result: { free: number; classes: Record<string, number> } };
+  /** Which nimbusd answers, and the API revision it speaks. */
+  version: { params: Record<string, never> | undefined; result: { nimbusd: string; api: number } };
   'instances.create': { params: { request: Record<string, unknown>; idempotencyKey: string }; result: { instance: ApiInstance; created: boolean } };
   'instances.list': { params: { live?: boolean } | undefined; result: { instances: ApiInstance[] } };
   'instances.get': { params: { id: string }; result: { instance: ApiInstance } };
@@ -88,6 +95,10 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
       const classes = store.readyByClass();
       return { free: Object.values(classes).reduce((a, b) => a + b, 0), classes };
     },
+  },
+  version: {
+    adminOnly: false,
+    run: ({ services }) => ({ nimbusd: services.version ?? 'unknown', api: API_VERSION }),
   },
   'instances.create': {
     adminOnly: false,

@@ -40,7 +40,7 @@ export default class Serve extends BaseCommand<ServeResult> {
     };
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
     try {
-      const daemon = new Daemon({ config, logger, ...(flags['gauge-refresh-ms'] === undefined ? {} : { gaugeRefreshMs: flags['gauge-refresh-ms'] }) });
+      const daemon = new Daemon({ config, logger, version: this.config.version, ...(flags['gauge-refresh-ms'] === undefined ? {} : { gaugeRefreshMs: flags['gauge-refresh-ms'] }) });
       await daemon.serve(controller.signal);
     } finally {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);

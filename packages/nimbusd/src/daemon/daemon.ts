@@ -54,6 +54,8 @@ export interface DaemonOptions {
   bootOverrides?: Pick<BootServiceOptions, 'ports' | 'broadcastAddress'>;
   /** The port deployed instances' sshd is probed on; 22 if unset (tests). */
   instanceSshPort?: number;
+  /** This nimbusd's version, as the API's `version` answers it. */
+  version?: string;
 }
 
 /** Where the listeners ended up, once bound. */
@@ -74,6 +76,7 @@ export class Daemon {
   readonly #reconcileIntervalMs: number | undefined;
   readonly #bootOverrides: DaemonOptions['bootOverrides'];
   readonly #instanceSshPort: number | undefined;
+  readonly #version: string | undefined;
   #addresses: DaemonAddresses | undefined;
 
   constructor(options: DaemonOptions) {
@@ -86,6 +89,7 @@ export class Daemon {
     this.#reconcileIntervalMs = options.reconcileIntervalMs;
     this.#bootOverrides = options.bootOverrides;
     this.#instanceSshPort = options.instanceSshPort;
+    this.#version = options.version;
   }
 
   /** The bound addresses while serving; undefined before the listeners are up. */
@@ -138,6 +142,7 @@ export class Daemon {
               services: {
                 power: (machine, action, callSignal) => withMachineBmc(this.#connectBmc, machine, (client) => client.setPower!(action, callSignal)),
                 canWipe: config.boot.enabled,
+                ...(this.#version === undefined ? {} : { version: this.#version }),
                 sshUserOf: (request) => {
                   const image = (request as { image?: unknown } | null)?.image;
                   return config.images.find((i) => i.name === image)?.sshUser ?? null;

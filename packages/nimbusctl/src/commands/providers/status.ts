@@ -44,7 +44,7 @@ export default class ProvidersStatus extends BaseCommand<ProviderStatus[]> {
     });
     this.log(
       renderTable(
-        ['ID', 'ENDPOINT', 'REACHABLE', 'LATENCY', 'HOST KEY', 'YOUR KEY', 'FREE', 'PROBLEM'],
+        ['ID', 'ENDPOINT', 'REACHABLE', 'LATENCY', 'HOST KEY', 'YOUR KEY', 'FREE', 'NIMBUSD', 'PROBLEM'],
         statuses.map((s) => [
           s.id,
           s.endpoint,
@@ -53,6 +53,7 @@ export default class ProvidersStatus extends BaseCommand<ProviderStatus[]> {
           s.hostKey,
           s.auth,
           s.capacity ? `${s.capacity.free}${Object.keys(s.capacity.classes).length ? ` (${Object.entries(s.capacity.classes).map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}` : '-',
+          s.version ?? '-',
           s.error ?? '',
         ]),
       ),

@@ -51,6 +51,10 @@ class FakeSession implements ProviderSession {
     this.#e = e;
     this.#p = p;
   }
+  async version(): Promise<string> {
+    return '0.1.0-fake';
+  }
+
   async capacity(): Promise<Capacity> {
     const classes = { ...this.#p.capacity };
     return { free: Object.values(classes).reduce((a, b) => a + b, 0), classes };
