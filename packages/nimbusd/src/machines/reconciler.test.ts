@@ -107,4 +107,36 @@ describe('the reconcile loop, against the Redfish emulator', () => {
     expect(calls).toBe(1);
     expect(store.getMachine(id).state).toBe('ready');
   });
+
+  it("hands a machine its next state's step at once, and does not spin on a step that leaves it where it was", async () => {
+    const moving = enrollAtPeer('n55555');
+    const staying = enrollAtPeer('n666666');
+    store.transition(moving, 'enrolled', 'inspecting', SYSTEM);
+    store.transition(staying, 'enrolled', 'inspecting', SYSTEM);
+    store.transition(staying, 'inspecting', 'error', SYSTEM, { error: 'parked for the test' });
+    const calls: string[] = [];
+    const r = new Reconciler({
+      store,
+      steps: {
+        inspecting: async (m) => {
+          calls.push(`inspect ${m.name}`);
+          store.transition(m.id, 'inspecting', 'error', SYSTEM, { error: 'moved on' });
+        },
+        error: async (m) => {
+          calls.push(`error ${m.name}`);
+        },
+      },
+      intervalMs: 60_000,
+    });
+    const stop = new AbortController();
+    const running = r.run(stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stop.abort();
+    await running;
+    // The moved machine's next step ran without waiting a minute for the next pass; a step that
+    // changes nothing ran once per pass (the first, and one woken by the other machine's change), not in a loop.
+    expect(calls.filter((c) => c === 'inspect n55555')).toHaveLength(1);
+    expect(calls).toContain('error n55555');
+    expect(calls.filter((c) => c === 'error n666666').length).toBeLessThanOrEqual(2);
+  });
 });

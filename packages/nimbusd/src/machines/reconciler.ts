@@ -109,9 +109,22 @@ export class Reconciler {
         .catch((err: unknown) => this.#log.error({ machine: machine.id, err: err instanceof Error ? err.message : String(err) }, 'reconcile step crashed'))
         .finally(() => {
           this.#running.delete(machine.id);
+          // A step that moved the machine on (allocated → deploying) hands it straight to the next one.
+          this.#requeue(machine, signal);
           this.#drain(signal);
         });
       this.#running.set(machine.id, run);
+    }
+  }
+
+  /** Queues the machine again only if its step moved it to another state that has a step (a no-op step must not spin). */
+  #requeue(before: Machine, signal: AbortSignal): void {
+    if (signal.aborted || this.#queued.some((m) => m.id === before.id)) return;
+    try {
+      const machine = this.#store.getMachine(before.id);
+      if (machine.state !== before.state && this.#steps[machine.state]) this.#queued.push(machine);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) this.#log.error({ machine: before.id, err: (err as Error).message }, 'cannot re-read a machine after its step');
     }
   }
 
