@@ -64,10 +64,8 @@ describe('instances.watch over the SSH API', () => {
       const bare = (await client.call('instances.create', { request: {}, idempotencyKey: 'w3' })).instance;
       expect((await client.watchInstance({ id: bare.id }, () => {})).outcome).toBe('allocated');
       await client.call('instances.delete', { id: bare.id });
-      const started = Date.now();
       const { instance } = await client.call('instances.create', { request: { image: 'tiny' }, idempotencyKey: 'w4' });
       expect((await client.watchInstance({ id: instance.id, timeoutSeconds: 1 }, () => {})).outcome).toBe('timeout');
-      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       client.close();
     }

@@ -10,13 +10,13 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, appendF
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NimbusApiClient } from '../api/client.ts';
 import type { InstanceEvent } from '../api/instance-watch.ts';
 import { testKey, type TestKey } from '../api/testdata/api-fixture.ts';
 import { startPeer, type Peer } from '../bmc/drivers/redfish/testdata/emulator-peer.ts';
 import type { NimbusdConfig } from '../config/config.ts';
+import { readHostKey } from '../config/host-key.ts';
 import { initSite } from '../config/init-site.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { stateDbPath } from '../state/database.ts';
@@ -120,15 +120,9 @@ const agent = (token: string, path: string, body?: string): Promise<Response> =>
   boot(path, { method: body === undefined ? 'GET' : 'POST', headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded' }) }, ...(body === undefined ? {} : { body }) });
 
 async function connect(): Promise<NimbusApiClient> {
-  return NimbusApiClient.connect({ host: '127.0.0.1', port: daemon.addresses!.api.port, privateKey: tenant.privateKey, hostKeyFingerprint: readHostFingerprint() });
+  return NimbusApiClient.connect({ host: '127.0.0.1', port: daemon.addresses!.api.port, privateKey: tenant.privateKey, hostKeyFingerprint: readHostKey(config.api.hostKeyPath).fingerprint });
 }
 
-function readHostFingerprint(): string {
-  const pub = readFileSync(`${config.api.hostKeyPath}.pub`, 'utf8');
-  const parsed = ssh2.utils.parseKey(pub);
-  if (parsed instanceof Error || Array.isArray(parsed)) throw new Error('host key');
-  return `SHA256:${createHash('sha256').update(parsed.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
-}
 
 /** Waits for the iPXE script of the machine to carry a token (the deploy reached its network boot). */
 async function tokenFromScript(): Promise<string> {

@@ -22,6 +22,7 @@ import type { Store } from '../state/store.ts';
 import type { AgentFailureClass } from './agent-messages.ts';
 import { readDeployRequest } from './deploy-request.ts';
 import { BootEventTimeout, type BootEvent, type BootEvents } from './events.ts';
+import { inBootSession, openBootSession } from './boot-session-run.ts';
 import { waitForSsh } from './ssh-probe.ts';
 
 /** The timed phases; `ssh` runs from the ramdisk's reboot until the image's sshd answers. */
@@ -64,35 +65,23 @@ export function deployStep(options: DeployFlowOptions): ReconcileStep {
       options.store.updateInstanceProgress(instance.id, { phase: name });
     };
 
-    let session = options.sessions.openFor(machine.id);
-    const resumable = session?.mode === 'deploy' && session.instanceId === instance.id && (session.phase === 'reboot' || session.phase === 'ssh');
-    if (session && !resumable) {
-      options.sessions.end(session.id, { status: 'abandoned', reason: 'the deploy started over (nimbusd restarted mid-boot)' });
-      options.tokens.delete(session.id);
-      session = undefined;
-    }
-    try {
-      if (!session) {
-        const opened = options.sessions.open({ machineId: machine.id, instanceId: instance.id, mode: 'deploy', phase: 'power', detail: { image: request.image.name } });
-        session = opened.session;
-        options.tokens.set(session.id, opened.token);
-        session = await timed(options, machine, 'power', () => powerPhase(options, machine, session!, signal), phase);
-        session = await timed(options, machine, 'pxe', () => pxePhase(options, machine, session!, signal), phase);
-        session = await timed(options, machine, 'image', () => imagePhase(options, machine, session!, signal), phase);
+    // A session that had written the image resumes by waiting for SSH; any other starts over.
+    const open = options.sessions.openFor(machine.id);
+    const resumable = open?.mode === 'deploy' && open.instanceId === instance.id && (open.phase === 'reboot' || open.phase === 'ssh');
+    const first = resumable ? open : openBootSession(options, { machineId: machine.id, instanceId: instance.id, mode: 'deploy', detail: { image: request.image.name } });
+    await inBootSession(options, first, signal, async () => {
+      let session = first;
+      if (!resumable) {
+        session = await timed(options, machine, 'power', () => powerPhase(options, machine, session, signal), phase);
+        session = await timed(options, machine, 'pxe', () => pxePhase(options, machine, session, signal), phase);
+        session = await timed(options, machine, 'image', () => imagePhase(options, machine, session, signal), phase);
       }
-      const address = await timed(options, machine, 'ssh', () => sshPhase(options, machine, session!, signal), phase);
+      const address = await timed(options, machine, 'ssh', () => sshPhase(options, machine, session, signal), phase);
       options.store.updateInstanceProgress(instance.id, { address, phase: null });
       options.store.transition(machine.id, 'deploying', 'deployed', RECONCILER_ACTOR, { image: request.image.name, address });
       options.sessions.end(session.id, { status: 'ok', address });
       options.logger.info({ machine: machine.id, instance: instance.id, address }, 'instance deployed');
-    } catch (err) {
-      if (session && !signal.aborted) {
-        options.sessions.end(session.id, { status: 'failed', ...(err instanceof StepFailure ? { class: err.errorClass } : {}) });
-      }
-      throw err;
-    } finally {
-      if (session) options.tokens.delete(session.id);
-    }
+    });
   };
 }
 

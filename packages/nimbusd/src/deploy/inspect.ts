@@ -7,6 +7,7 @@
 import { RECONCILER_ACTOR, StepFailure, type ReconcileStep } from '../machines/reconciler.ts';
 import type { Store } from '../state/store.ts';
 import type { AgentInventory } from './agent-messages.ts';
+import { inBootSession, openBootSession } from './boot-session-run.ts';
 import { powerPhase, pxePhase, ramdiskResult, type DeployFlowOptions } from './flow.ts';
 
 export interface InspectOptions extends Pick<DeployFlowOptions, 'sessions' | 'events' | 'tokens' | 'connect' | 'boot' | 'logger' | 'retryBaseMs'> {
@@ -18,14 +19,8 @@ const REPORT_TIMEOUT_MS = 300_000;
 
 export function inspectInBand(options: InspectOptions): ReconcileStep {
   return async (machine, signal) => {
-    const stale = options.sessions.openFor(machine.id);
-    if (stale) {
-      options.sessions.end(stale.id, { status: 'abandoned', reason: 'the inspection started over (nimbusd restarted mid-boot)' });
-      options.tokens.delete(stale.id);
-    }
-    const { session, token } = options.sessions.open({ machineId: machine.id, mode: 'inspect', phase: 'power' });
-    options.tokens.set(session.id, token);
-    try {
+    const session = openBootSession(options, { machineId: machine.id, mode: 'inspect' });
+    await inBootSession(options, session, signal, async () => {
       let current = await powerPhase(options, machine, session, signal);
       current = await pxePhase(options, machine, current, signal);
       let inventory: AgentInventory | undefined;
@@ -40,11 +35,6 @@ export function inspectInBand(options: InspectOptions): ReconcileStep {
       options.store.recordInventory(machine.id, inventory, RECONCILER_ACTOR, 'in-band');
       options.store.transition(machine.id, 'inspecting', 'ready', RECONCILER_ACTOR, { source: 'in-band' });
       options.sessions.end(session.id, { status: 'ok' });
-    } catch (err) {
-      if (!signal.aborted) options.sessions.end(session.id, { status: 'failed', ...(err instanceof StepFailure ? { class: err.errorClass } : {}) });
-      throw err;
-    } finally {
-      options.tokens.delete(session.id);
-    }
+    });
   };
 }

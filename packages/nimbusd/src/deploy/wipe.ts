@@ -6,6 +6,7 @@
  */
 import { StepFailure, type ReconcileStep } from '../machines/reconciler.ts';
 import type { Store } from '../state/store.ts';
+import { inBootSession, openBootSession } from './boot-session-run.ts';
 import { powerPhase, pxePhase, ramdiskResult, type DeployFlowOptions } from './flow.ts';
 
 export interface WipeOptions extends Omit<DeployFlowOptions, 'store' | 'catalog' | 'sshPort'> {
@@ -18,15 +19,9 @@ export function wipeThenRelease(options: WipeOptions): ReconcileStep {
   return async (machine, signal) => {
     const instance = options.store.liveInstanceOf(machine.id);
     if (instance?.wipe) {
-      const stale = options.sessions.openFor(machine.id);
-      if (stale) {
-        options.sessions.end(stale.id, { status: 'abandoned', reason: 'the wipe started over (nimbusd restarted mid-boot)' });
-        options.tokens.delete(stale.id);
-      }
-      const { session, token } = options.sessions.open({ machineId: machine.id, instanceId: instance.id, mode: 'wipe', phase: 'power', detail: { wipe: instance.wipe } });
-      options.tokens.set(session.id, token);
+      const session = openBootSession(options, { machineId: machine.id, instanceId: instance.id, mode: 'wipe', detail: { wipe: instance.wipe } });
       options.store.updateInstanceProgress(instance.id, { phase: 'wipe' });
-      try {
+      await inBootSession(options, session, signal, async () => {
         let current = await powerPhase(options, machine, session, signal);
         current = await pxePhase(options, machine, current, signal);
         const event = await ramdiskResult(options, machine, current, options.boot.imageTimeoutSeconds * 1000, signal);
@@ -36,12 +31,7 @@ export function wipeThenRelease(options: WipeOptions): ReconcileStep {
         }
         options.sessions.end(session.id, { status: 'ok', wiped: instance.wipe });
         options.logger.info({ machine: machine.id, instance: instance.id, wipe: instance.wipe }, 'disk wiped');
-      } catch (err) {
-        if (!signal.aborted) options.sessions.end(session.id, { status: 'failed', ...(err instanceof StepFailure ? { class: err.errorClass } : {}) });
-        throw err;
-      } finally {
-        options.tokens.delete(session.id);
-      }
+      });
     }
     await options.then(machine, signal);
   };
