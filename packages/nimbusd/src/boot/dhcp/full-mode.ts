@@ -9,7 +9,7 @@ import type { BootOffer } from '../policy.ts';
 import { ZERO_ADDRESS } from './ipv4.ts';
 import { LeaseFileWriter, loadLeaseFile } from './lease-file.ts';
 import { LeaseTable, type LeaseClient, type LeaseRecord } from './leases.ts';
-import { LogLimiter } from './log-limiter.ts';
+import { LogLimiter } from '../log-limiter.ts';
 import { MESSAGE_TYPE } from './options.ts';
 import type { DhcpMessage } from './packet.ts';
 import { informAck, leaseReply, nak, type NetworkSettings } from './replies.ts';

@@ -18,11 +18,6 @@ export function readIpv4(buffer: Uint8Array, offset: number): string {
   return `${buffer[offset]}.${buffer[offset + 1]}.${buffer[offset + 2]}.${buffer[offset + 3]}`;
 }
 
-/** Writes a dotted address known to be valid (callers validate options up front). */
-export function writeIpv4(buffer: Buffer, offset: number, address: string): void {
-  buffer.writeUInt32BE(ipv4ToNumber(address) ?? 0, offset);
-}
-
 /** True for a contiguous netmask such as 255.255.255.0 (and not 0.0.0.0). */
 export function isNetmask(value: number): boolean {
   const inverted = ~value >>> 0;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../../../../test/support/seeded-random.ts';
 import { DhcpEncodeError, DhcpPacketError, type DhcpPacketProblem } from './errors.ts';
 import { MESSAGE_TYPE, OPTION, PXE_SUBOPTION, type DhcpOptions } from './options.ts';
 import { BOOTREPLY, BOOTREQUEST, DHCP_MAX_MESSAGE_BYTES, emptyMessage, encodeDhcpMessage, parseDhcpMessage, type DhcpMessage } from './packet.ts';
@@ -173,18 +174,6 @@ describe('malformed DHCP packets', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('DHCP parser under random input', () => {
   const seeds = [
     encodeDhcpMessage(request({ messageType: MESSAGE_TYPE.DISCOVER, vendorClass: 'PXEClient:Arch:00000:UNDI:002001', clientArch: [0], clientUuid: UUID, userClass: ['iPXE'], ipxe: new Map([[1, Buffer.from([1])]]) })),
@@ -217,7 +206,8 @@ describe('DHCP parser under random input', () => {
   }
 
   it('throws only DhcpPacketError for 3000 random byte strings', () => {
-    const next = random(1);
+    const rng = new SeededRandom(1);
+    const next = (): number => rng.next();
     for (let i = 0; i < 3000; i++) {
       const length = Math.floor(next() * 1600);
       const bytes = new Uint8Array(length);
@@ -232,7 +222,8 @@ describe('DHCP parser under random input', () => {
   });
 
   it('throws only DhcpPacketError for 6000 mutations of valid packets, and some still parse', () => {
-    const next = random(2);
+    const rng = new SeededRandom(2);
+    const next = (): number => rng.next();
     const outcomes = { parsed: 0, rejected: 0 };
     for (let i = 0; i < 6000; i++) {
       const seed = seeds[i % seeds.length] as Buffer;

@@ -25,7 +25,7 @@ import { DhcpPacketError } from './errors.ts';
 import { FullModeResponder } from './full-mode.ts';
 import { ZERO_ADDRESS } from './ipv4.ts';
 import type { LeaseRecord } from './leases.ts';
-import { LogLimiter } from './log-limiter.ts';
+import { LogLimiter } from '../log-limiter.ts';
 import { MESSAGE_TYPE, messageTypeName } from './options.ts';
 import { BOOTREQUEST, DHCP_MAX_MESSAGE_BYTES, DHCP_MIN_MAX_MESSAGE_BYTES, encodeDhcpMessage, parseDhcpMessage, type DhcpMessage } from './packet.ts';
 import { proxyOffer, pxeAck } from './replies.ts';

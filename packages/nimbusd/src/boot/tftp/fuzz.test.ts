@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../../../../test/support/seeded-random.ts';
 import { encodeAck, encodeData, encodeError, encodeOack, encodeRequest, parsePacket } from './packet.ts';
 import type { TftpEvent } from './server-options.ts';
 import { TftpServer } from './server.ts';
@@ -41,16 +42,6 @@ afterAll(async () => {
   await server?.close();
   rmSync(root, { recursive: true, force: true });
 });
-
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS: Buffer[] = [
   encodeRequest({ kind: 'rrq', filename: 'ipxe.efi', mode: 'octet', options: new Map([['blksize', '1468'], ['tsize', '0'], ['windowsize', '16'], ['timeout', '1']]) }),
@@ -97,7 +88,8 @@ async function bound(): Promise<Socket> {
 
 describe('TftpServer under fuzzing', () => {
   it(`survives ${DATAGRAMS.toLocaleString('en')} random and mutated datagrams (seed ${SEED.toString(16)}), then still serves`, { timeout: 60_000 }, async () => {
-    const random = prng(SEED);
+    const rng = new SeededRandom(SEED);
+    const random = (): number => rng.next();
     const senders = await Promise.all([bound(), bound(), bound(), bound()]);
     const transferPorts = new Set<number>();
     const unparsable: string[] = [];

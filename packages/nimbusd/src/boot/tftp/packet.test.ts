@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../../../../test/support/seeded-random.ts';
 import { TftpEncodeError, TftpPacketError, type TftpPacketFault } from './errors.ts';
 import {
   encodeAck,
@@ -129,14 +130,9 @@ describe('TFTP packets: malformed input', () => {
   });
 
   it('throws nothing but TftpPacketError on 20,000 random and mutated datagrams (seeded)', () => {
-    let seed = 0x5eed;
-    const random = (): number => {
-      // mulberry32: reproducible, so a failure can be replayed.
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Seeded, so a failure can be replayed.
+    const rng = new SeededRandom(0x5eed);
+    const random = (): number => rng.next();
     const seeds = [
       encodeRequest({ kind: 'rrq', filename: 'ipxe.efi', mode: 'octet', options: new Map([['blksize', '1468'], ['tsize', '0'], ['windowsize', '8']]) }),
       encodeData(7, Buffer.from('payload')),

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import { BlockSource } from './block-source.ts';
 import { TftpConfigError, TftpPacketError } from './errors.ts';
-import { LogLimiter } from './log-limiter.ts';
+import { LogLimiter } from '../log-limiter.ts';
 import { DEFAULT_MAX_BLOCK_SIZE, DEFAULT_MAX_WINDOW_SIZE, negotiate } from './options.ts';
 import { encodeError, OPCODE, parsePacket, printable, TFTP_ERROR, type TftpRequest } from './packet.ts';
 import { RootDirectory } from './root-directory.ts';
@@ -60,7 +60,7 @@ export class TftpServer {
     this.#maxBlockSize = options.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE;
     this.#maxWindowSize = options.maxWindowSize ?? DEFAULT_MAX_WINDOW_SIZE;
     this.#limits = resolveLimits(options.limits);
-    this.#malformedLog = new LogLimiter(this.#limits.malformedLogBurst, this.#limits.malformedLogIntervalMs);
+    this.#malformedLog = new LogLimiter({ burst: this.#limits.malformedLogBurst, windowMs: this.#limits.malformedLogIntervalMs });
     this.#socket = createSocket({ type: socketType, lookup: literalLookup });
   }
 
