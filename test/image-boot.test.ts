@@ -11,9 +11,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ext4Label, fatLabel, readMbr, type MbrPartition } from './image-support/disk-layout.ts';
+import { freeTcpPort } from './support/free-port.ts';
 import { generateEd25519Key, ssh } from './image-support/openssh.ts';
 import { BUILD_MISSING, bootToolsMissing, buildTinyImage, copyImage, IMAGE_DIR, writeSeed, type ImageManifest, type NoCloudSeed } from './image-support/tiny-image.ts';
-import { freeTcpPort, killAllTinyVms, OVMF_CODE, OVMF_VARS, TinyVm, type Firmware } from './image-support/tiny-vm.ts';
+import { killAllTinyVms, OVMF_CODE, OVMF_VARS, TinyVm, type Firmware } from './image-support/tiny-vm.ts';
 
 const MIB = 1024 * 1024;
 /** One boot, from starting qemu to the READY line; TCG on a busy 2-core box. */

@@ -7,17 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabSite, labSiteMissing } from './lab-support/lab-site.ts';
 import { NIMBUSCTL_BIN, NimbusctlHome } from './support/nimbusctl.ts';
-import { providerToml, TestRegistryRemote } from './support/registry-fixtures.ts';
+import { siteProviderToml, TestRegistryRemote } from './support/registry-fixtures.ts';
 
 const missing = labSiteMissing();
-
-/** A provider file for the lab's image and its one machine class, `default`. */
-function providerFile(id: string, o: { host: string; port: number; hostKey: string; price: number }): string {
-  return providerToml(id, { price: o.price, region: 'eu-central' })
-    .replace(/images = \[.*\]/, 'images = ["nimbus-tiny"]')
-    .replace(/host = ".*"\nport = 2222\nhost_key = ".*"/, `host = "${o.host}"\nport = ${o.port}\nhost_key = "${o.hostKey}"`)
-    .replace('id = "standard"', 'id = "default"');
-}
 
 describe.skipIf(missing !== undefined)(`nimbusctl provisions a lab VM end to end${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let site: LabSite;
@@ -42,8 +34,8 @@ describe.skipIf(missing !== undefined)(`nimbusctl provisions a lab VM end to end
     const lab = site.endpoint;
     remote = new TestRegistryRemote({
       // Cheaper, so placement tries it first; nothing listens on its port.
-      'providers/down-site.toml': providerFile('down-site', { host: lab.host, port: 2299, hostKey: `SHA256:${'D'.repeat(43)}`, price: 0.1 }),
-      'providers/lab-site.toml': providerFile('lab-site', { host: lab.host, port: lab.port, hostKey: lab.hostKey, price: 0.5 }),
+      'providers/down-site.toml': siteProviderToml('down-site', { host: lab.host, port: 2299, hostKey: `SHA256:${'D'.repeat(43)}`, image: 'nimbus-tiny', price: 0.1 }),
+      'providers/lab-site.toml': siteProviderToml('lab-site', { host: lab.host, port: lab.port, hostKey: lab.hostKey, image: 'nimbus-tiny', price: 0.5 }),
     });
     home = new NimbusctlHome();
     expect((await nimbusctl('registry', 'add', 'lab', remote.bare)).code).toBe(0);

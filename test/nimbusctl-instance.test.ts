@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSite, freeTcpPort, nimbusdBuilt, type NimbusdSite } from './support/nimbusd-site.ts';
 import { NimbusctlHome, REPO_ROOT } from './support/nimbusctl.ts';
-import { providerToml, TestRegistryRemote } from './support/registry-fixtures.ts';
+import { siteProviderToml, TestRegistryRemote } from './support/registry-fixtures.ts';
 import { ServeProcess } from './support/serve-process.ts';
 import { sshTestKey, type SshTestKey } from './support/ssh-test-key.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
@@ -21,11 +21,7 @@ const SIGNUP = 'https://d.example/signup';
 
 /** A provider file whose endpoint is a loopback nimbusd, with one class `default` of the image the test site serves. */
 function providerFile(id: string, o: { port: number; hostKey: string; price: number; region: string; policy?: 'open' | 'allowlist' }): string {
-  return providerToml(id, { price: o.price, region: o.region })
-    .replace(/images = \[.*\]/, `images = ["${IMAGE}"]`)
-    .replace(/host = ".*"\nport = 2222\nhost_key = ".*"/, `host = "127.0.0.1"\nport = ${o.port}\nhost_key = "${o.hostKey}"`)
-    .replace('policy = "open"', o.policy === 'allowlist' ? `policy = "allowlist"\nsignup = "${SIGNUP}"` : 'policy = "open"')
-    .replace('id = "standard"', 'id = "default"');
+  return siteProviderToml(id, { host: '127.0.0.1', image: IMAGE, ...o, ...(o.policy === 'allowlist' ? { allowlistSignup: SIGNUP } : {}) });
 }
 
 const runnable = nimbusdBuilt() && (await canListenOnPort22());

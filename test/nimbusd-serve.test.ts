@@ -3,7 +3,6 @@
 // stops the daemon cleanly, and a second daemon on a taken port exits 1 naming the address.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NimbusApiClient } from '@nimbus/nimbusd/api-client';
 import { REPO_ROOT } from './support/nimbusctl.ts';
 import { NIMBUSD_BIN } from './support/cli.ts';
+import { freeTcpPort } from './support/free-port.ts';
 
 const BUILT = join(REPO_ROOT, 'packages', 'nimbusd', 'dist', 'commands', 'serve.js');
 const BUILT_STATE = join(REPO_ROOT, 'packages', 'nimbusd', 'dist', 'state', 'index.js');
@@ -29,14 +29,6 @@ interface StoreModule {
 function nimbusd(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [NIMBUSD_BIN, ...args], { env: ENV, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A running `nimbusd serve`: its JSON log lines, and its exit once it comes. */
@@ -94,8 +86,8 @@ describe.skipIf(!existsSync(BUILT))('nimbusd serve (built binary; run ./scripts/
     expect(init.status, init.stderr).toBe(0);
     hostKeyFingerprint = init.stdout.trim();
 
-    apiPort = await freePort();
-    metricsPort = await freePort();
+    apiPort = await freeTcpPort();
+    metricsPort = await freeTcpPort();
     const text = readFileSync(config, 'utf8')
       .replace(/^listen = "0\.0\.0\.0:2222"$/m, `listen = "127.0.0.1:${apiPort}"`)
       .replace(/^listen = "127\.0\.0\.1:9464"$/m, `listen = "127.0.0.1:${metricsPort}"`)

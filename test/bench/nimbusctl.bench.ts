@@ -6,14 +6,15 @@
  * against a disk boot of the same VM to an SSH login. Bounded: 20 starts each; one deploy.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { detectAccel } from '../lab/index.ts';
 import { LabSite, labSiteMissing } from '../lab-support/lab-site.ts';
-import { git, providerToml } from '../support/registry-fixtures.ts';
+import { git, siteProviderToml } from '../support/registry-fixtures.ts';
 import { NIMBUSCTL_BIN, NimbusctlHome, REPO_ROOT } from '../support/nimbusctl.ts';
+import { tinyImageLabel } from './deploy.bench.ts';
 import { markdownTable, ms, percentile, type BenchSection } from './report.ts';
 
 const STARTS = 20;
@@ -41,8 +42,9 @@ async function coldStart(): Promise<string[][]> {
     if (home.run(['registry', 'add', 'bench', src]).status !== 0 || home.run(['registry', 'sync']).status !== 0) throw new Error('registry set-up failed');
     const list = timeRuns(STARTS, () => spawnSync(process.execPath, [NIMBUSCTL_BIN, 'providers', 'list'], { env: home.env, encoding: 'utf8' }).status);
     const floor = timeRuns(STARTS, () => spawnSync(process.execPath, ['-e', '0']).status);
+    const providers = readdirSync(join(src, 'providers')).filter((f) => f.endsWith('.toml')).length;
     const row = (name: string, t: number[]): string[] => [name, String(t.length), ms(percentile(t, 50)), ms(percentile(t, 90)), ms(t[0]!)];
-    return [row('nimbusctl providers list (8 providers)', list), row('  reference: node -e 0', floor)];
+    return [row(`nimbusctl providers list (${providers} providers)`, list), row('  reference: node -e 0', floor)];
   } finally {
     home.remove();
     rmSync(src, { recursive: true, force: true });
@@ -61,10 +63,7 @@ async function createToSsh(): Promise<string> {
     mkdirSync(join(src, 'providers'));
     writeFileSync(
       join(src, 'providers', 'lab-site.toml'),
-      providerToml('lab-site')
-        .replace(/images = \[.*\]/, 'images = ["nimbus-tiny"]')
-        .replace(/host = ".*"\nport = 2222\nhost_key = ".*"/, `host = "${host}"\nport = ${port}\nhost_key = "${hostKey}"`)
-        .replace('id = "standard"', 'id = "default"'),
+      siteProviderToml('lab-site', { host, port, hostKey, image: 'nimbus-tiny' }),
     );
     git(src, 'init', '-q', '-b', 'main');
     git(src, 'add', '-A');
@@ -91,7 +90,7 @@ async function createToSsh(): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     return [
-      `instance create → SSH-ready on a lab VM (${accel.toUpperCase()}, SeaBIOS behind Redfish, the 14 MiB zstd tiny image), nimbusctl and nimbusd in one lab namespace:`,
+      `instance create → SSH-ready on a lab VM (${accel.toUpperCase()}, SeaBIOS behind Redfish, ${tinyImageLabel()}), nimbusctl and nimbusd in one lab namespace:`,
       '',
       markdownTable(
         ['run', 'wall time'],

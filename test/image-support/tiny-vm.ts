@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 export type Firmware = 'bios' | 'uefi';
 
@@ -35,15 +34,6 @@ const running = new Set<ChildProcess>();
 export function killAllTinyVms(): void {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function qemuArgs(o: TinyVmOptions): string[] {

@@ -12,7 +12,7 @@ import { stateDbPath } from '../../packages/nimbusd/src/state/database.ts';
 import { Store } from '../../packages/nimbusd/src/state/store.ts';
 import { buildTinyImage, IMAGE_DIR, type ImageManifest } from '../image-support/tiny-image.ts';
 import { LabNetwork, LabVm, labMissing, startIpmiBmc, startRedfishBmc, type Firmware, type LabNic, type LabProcess } from '../lab/index.ts';
-import { NIMBUSD_BIN } from '../support/cli.ts';
+import { NIMBUSD_BIN, runBin, type CliRun } from '../support/cli.ts';
 import { REPO_ROOT } from '../support/nimbusctl.ts';
 
 export const RAMDISK_DIR = join(REPO_ROOT, '.cache', 'boot', 'ramdisk');
@@ -226,7 +226,6 @@ export class LabSite {
   }
 }
 
-function nimbusd(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [NIMBUSD_BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function nimbusd(...args: string[]): CliRun {
+  return runBin(NIMBUSD_BIN, args, { env: process.env as Record<string, string> });
 }

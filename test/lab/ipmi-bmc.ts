@@ -6,6 +6,7 @@
  * 10 s probing (NOTES gotcha 3).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LabConfigError, LabTimeoutError } from './errors.ts';
@@ -36,10 +37,6 @@ export interface IpmiBmc {
   log: string;
   process: LabProcess;
   stop(): Promise<void>;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A value for a quoted string in ipmi_sim's config: printable ASCII, no quote or backslash. */

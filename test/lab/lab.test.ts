@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBootSector } from './boot-sector.ts';
 import { startIpmiBmc } from './ipmi-bmc.ts';
@@ -15,10 +16,6 @@ const SYSTEM = '/redfish/v1/Systems/437XR1138R2';
 /** qemu's iPXE option ROM takes over: the NIC is being booted. */
 const IPXE_RUNS = /iPXE \(PCI [0-9a-f:.]+\) starting execution/;
 const DISK_MARKER = 'LAB-DISK-BOOT';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 async function waitForPower(vm: LabVm, state: 'on' | 'off', timeoutMs: number): Promise<'on' | 'off'> {
   const deadline = Date.now() + timeoutMs;

@@ -9,6 +9,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LabConfigError, LabTimeoutError } from './errors.ts';
 import { runCommand, type RunOptions, type RunResult } from './exec.ts';
 
@@ -82,10 +83,6 @@ export class LabProcess {
 const live = new Set<LabNetwork>();
 let exitHookInstalled = false;
 let counter = 0;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function pidAlive(pid: number): boolean {
   try {

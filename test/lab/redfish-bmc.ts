@@ -7,6 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LabConfigError, LabTimeoutError } from './errors.ts';
 import { runCommand } from './exec.ts';
 import { DEFAULT_BMC_PASSWORD, DEFAULT_BMC_USER } from './ipmi-bmc.ts';
@@ -42,10 +43,6 @@ export interface RedfishBmc {
   log: string;
   process: LabProcess;
   stop(): Promise<void>;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A self-signed P-256 certificate for `ip` (as CN and subjectAltName), valid for 7 days. */

@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LabConfigError, LabTimeoutError, LabVmError } from './errors.ts';
 import { OVMF_CODE } from './prerequisites.ts';
 import { QmpClient } from './qmp.ts';
@@ -61,10 +62,6 @@ const NIC_BOOTINDEX = 1;
 const DISK_BOOTINDEX = 2;
 const LOCK_TIMEOUT_MS = 20_000;
 const START_TIMEOUT_MS = 30_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** A VM name is a folder name and part of qemu's command line: keep it plain. */
 export function assertVmName(name: string): void {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { detectAccel } from './accel.ts';
 import { LabConfigError, LabTimeoutError } from './errors.ts';
 import type { LabNetwork } from './network.ts';
@@ -37,10 +38,6 @@ export interface LabVmOptions {
 function defaultMac(network: string, name: string): string {
   const h = createHash('sha256').update(`${network}/${name}`).digest();
   return ['52', '54', '00', ...[h[0], h[1], h[2]].map((b) => (b as number).toString(16).padStart(2, '0'))].join(':');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export class LabVm {

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'smol-toml';
 import { createSite, freeTcpPort, type NimbusdSite, type SiteOptions } from '../support/nimbusd-site.ts';
@@ -160,16 +160,5 @@ export function runNimbusctlAsync(env: Record<string, string>, args: readonly st
       clearTimeout(timer);
       resolve({ status: code ?? -1, stdout, stderr, json: parseJsonOutput(stdout) });
     });
-  });
-}
-
-/** Whether something accepts TCP connections at host:port now. */
-export function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }

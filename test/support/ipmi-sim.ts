@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeUdpPort } from './free-port.ts';
 
 function onPath(binary: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
@@ -19,14 +20,8 @@ export function ipmiPeersMissing(): string | undefined {
   return missing.length ? `${missing.join(' and ')} not installed (Debian packages openipmi, ipmitool)` : undefined;
 }
 
-/** A UDP port nothing listens on right now. */
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+// Tests of the IPMI driver import the port helper from here too.
+export { freeUdpPort };
 
 // Power and boot device live in files, so the test can also look at them directly.
 const CHASSIS_SCRIPT = `#!/bin/sh

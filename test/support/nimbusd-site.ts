@@ -6,11 +6,14 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'smol-toml';
 import { NIMBUSD_BIN, parseJsonOutput, runBin, type CliRun } from './cli.ts';
+import { freeTcpPort } from './free-port.ts';
+
+// Tests that make a site import the port helper from here too.
+export { freeTcpPort };
 
 /** What `nimbusd serve` needs built; tests skip without it (`./scripts/setup` builds it). */
 export const BUILT_SERVE = join(NIMBUSD_BIN, '..', '..', 'dist', 'commands', 'serve.js');
@@ -55,15 +58,6 @@ export interface NimbusdSite {
   nimbusdAsync(args: readonly string[], env?: Record<string, string>): Promise<CliRun>;
   /** Deletes the site's directory. */
   remove(): void;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function runNimbusdAsync(args: readonly string[], env: Record<string, string>, cwd: string): Promise<CliRun> {

@@ -48,6 +48,21 @@ speed_gbps = 10
 `;
 }
 
+/**
+ * A provider file whose endpoint is a real nimbusd (host, port, host key), offering one image
+ * on one machine class: what the end-to-end tests and benchmarks list in their registries.
+ */
+export function siteProviderToml(
+  id: string,
+  o: { host: string; port: number; hostKey: string; image: string; classId?: string; price?: number; region?: string; allowlistSignup?: string },
+): string {
+  return providerToml(id, { price: o.price ?? 0.5, region: o.region ?? 'eu-central' })
+    .replace(/images = \[.*\]/, `images = ["${o.image}"]`)
+    .replace(/host = ".*"\nport = 2222\nhost_key = ".*"/, `host = "${o.host}"\nport = ${o.port}\nhost_key = "${o.hostKey}"`)
+    .replace('policy = "open"', o.allowlistSignup === undefined ? 'policy = "open"' : `policy = "allowlist"\nsignup = "${o.allowlistSignup}"`)
+    .replace('id = "standard"', `id = "${o.classId ?? 'default'}"`);
+}
+
 const GIT_IDENTITY = ['-c', 'user.name=Nimbus Test', '-c', 'user.email=test@nimbus.example', '-c', 'commit.gpgsign=false'];
 
 export function git(cwd: string, ...args: string[]): string {

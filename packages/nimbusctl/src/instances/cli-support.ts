@@ -12,6 +12,11 @@ export const identityFlag = Flags.string({
 export const timeoutFlag = (defaultMs: number) =>
   Flags.integer({ min: 1, default: Math.round(defaultMs / 1000), description: 'Seconds to wait for a provider to answer.' });
 
+/** `--identity` and `--timeout` as openInstance takes them. */
+export function sessionOptions(flags: { identity?: string | undefined; timeout: number }): { identity?: string; timeoutMs: number } {
+  return { ...(flags.identity === undefined ? {} : { identity: flags.identity }), timeoutMs: flags.timeout * 1000 };
+}
+
 export function openBook(paths: NimbusPaths): InstanceBook {
   return new InstanceBook(instancesFile(paths.stateDir));
 }

@@ -59,5 +59,4 @@ export class ConsoleUnsupportedError extends NimbusError {
 
 /** JSON-RPC codes nimbusd answers with (packages/nimbusd/src/api/json-rpc.ts). */
 export const RPC_CONFLICT = -32009;
-export const RPC_INVALID_PARAMS = -32602;
 export const RPC_NOT_FOUND = -32004;

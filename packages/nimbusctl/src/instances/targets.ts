@@ -13,8 +13,8 @@ export function endpointOf({ registry, provider }: CatalogProvider): ProviderEnd
   };
 }
 
-/** Default time to wait for a provider to answer a connect, in ms. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Default time to wait for a provider to answer a connect, in ms: the API client's own. */
+export { DEFAULT_CONNECT_TIMEOUT_MS } from '@nimbus/nimbusd/api-client';
 /** Default time `instance list` and `providers status` wait for each provider, in ms. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
 

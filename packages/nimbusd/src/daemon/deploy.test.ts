@@ -22,6 +22,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { stateDbPath } from '../state/database.ts';
 import { Store } from '../state/store.ts';
 import { Daemon } from './daemon.ts';
+import { freeTcpPort } from '../../../../test/support/free-port.ts';
 
 const SYSTEM = { fingerprint: 'test', role: 'system' } as const;
 const MAC = '52:54:00:de:00:01';
@@ -36,14 +37,6 @@ let daemon: Daemon;
 const stop = new AbortController();
 let serving: Promise<void>;
 let image: Buffer;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nimbus-deploy-'));
@@ -75,7 +68,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   let text = readFileSync(site.configPath, 'utf8');
-  text = text.replace(/^listen = ".*:2222"$/m, `listen = "127.0.0.1:${await freePort()}"`).replace(/^policy = "allowlist"$/m, 'policy = "open"');
+  text = text.replace(/^listen = ".*:2222"$/m, `listen = "127.0.0.1:${await freeTcpPort()}"`).replace(/^policy = "allowlist"$/m, 'policy = "open"');
   writeFileSync(site.configPath, text);
   config = loadConfig(site.configPath);
   config.metrics.enabled = false;

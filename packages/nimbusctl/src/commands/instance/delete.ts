@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.ts';
-import { connector, identityFlag, openBook, showsProgress, timeoutFlag } from '../../instances/cli-support.ts';
+import { connector, identityFlag, openBook, sessionOptions, showsProgress, timeoutFlag } from '../../instances/cli-support.ts';
 import { followInstances, formatElapsed, StepTracker } from '../../instances/follow.ts';
 import { openInstance } from '../../instances/lookup.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../instances/targets.ts';
@@ -27,11 +27,12 @@ export default class InstanceDelete extends BaseCommand<InstanceDeleteResult> {
   async run(): Promise<InstanceDeleteResult> {
     const { args, flags } = await this.parse(InstanceDelete);
     const book = openBook(this.paths);
-    const { record, session } = await openInstance(book, connector(), args.id, { ...(flags.identity === undefined ? {} : { identity: flags.identity }), timeoutMs: flags.timeout * 1000 });
+    const { record, session } = await openInstance(book, connector(), args.id, sessionOptions(flags));
     try {
       let instance = await session.delete(record.id, flags.wipe);
-      await book.recordSeen([instance]);
       if (flags.wait && instance.state !== 'released') {
+        // Noted before following, so an interrupted wait still leaves the record releasing.
+        await book.recordSeen([instance]);
         const tracker = new StepTracker();
         const progress = showsProgress(this.jsonEnabled());
         const [followed] = await followInstances([{ id: record.id, session }], (event) => {

@@ -1,6 +1,6 @@
 import { renderTable } from '@nimbus/core';
 import { BaseCommand } from '../../base-command.ts';
-import { connector, describeState, identityFlag, openBook, timeoutFlag } from '../../instances/cli-support.ts';
+import { connector, describeState, identityFlag, openBook, sessionOptions, timeoutFlag } from '../../instances/cli-support.ts';
 import { readIdentity } from '../../instances/keys.ts';
 import { listInstances, type InstanceList } from '../../instances/list.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../../instances/targets.ts';
@@ -21,8 +21,7 @@ export default class InstanceList_ extends BaseCommand<InstanceList> {
       connector: connector(),
       book: openBook(this.paths),
       readKey: readIdentity,
-      ...(flags.identity === undefined ? {} : { identity: flags.identity }),
-      timeoutMs: flags.timeout * 1000,
+      ...sessionOptions(flags),
     });
     for (const p of list.unreachable) this.note(`${p.message}; its instances are shown as last seen`);
     for (const id of list.gone) this.note(`instance ${id} is no longer known to its provider; dropped from your record`);

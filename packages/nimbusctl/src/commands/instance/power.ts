@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.ts';
-import { connector, identityFlag, openBook, timeoutFlag } from '../../instances/cli-support.ts';
+import { connector, identityFlag, openBook, sessionOptions, timeoutFlag } from '../../instances/cli-support.ts';
 import { powerInstance, type PowerResult } from '../../instances/power.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../instances/targets.ts';
 
@@ -16,10 +16,7 @@ export default class InstancePower extends BaseCommand<PowerResult> {
 
   async run(): Promise<PowerResult> {
     const { args, flags } = await this.parse(InstancePower);
-    const result = await powerInstance(openBook(this.paths), connector(), args.id, args.action as 'on' | 'off' | 'soft-off', {
-      ...(flags.identity === undefined ? {} : { identity: flags.identity }),
-      timeoutMs: flags.timeout * 1000,
-    });
+    const result = await powerInstance(openBook(this.paths), connector(), args.id, args.action as 'on' | 'off' | 'soft-off', sessionOptions(flags));
     this.log(`instance ${result.id}: power ${result.action}`);
     return result;
   }

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.ts';
 import type { InstanceRecord } from '../../instances/book.ts';
-import { connector, describeState, identityFlag, openBook, timeoutFlag } from '../../instances/cli-support.ts';
+import { connector, describeState, identityFlag, openBook, sessionOptions, timeoutFlag } from '../../instances/cli-support.ts';
 import { ProviderUnreachableError } from '../../instances/errors.ts';
 import { openInstance } from '../../instances/lookup.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../../instances/targets.ts';
@@ -22,7 +22,7 @@ export default class InstanceShow extends BaseCommand<InstanceShowResult> {
     const book = openBook(this.paths);
     let result: InstanceShowResult;
     try {
-      const { record, session } = await openInstance(book, connector(), args.id, { ...(flags.identity === undefined ? {} : { identity: flags.identity }), timeoutMs: flags.timeout * 1000 });
+      const { record, session } = await openInstance(book, connector(), args.id, sessionOptions(flags));
       session.close();
       result = { instance: record, stale: false };
     } catch (err) {

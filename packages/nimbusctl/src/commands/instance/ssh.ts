@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.ts';
 import type { InstanceRecord } from '../../instances/book.ts';
-import { connector, identityFlag, openBook, timeoutFlag } from '../../instances/cli-support.ts';
+import { connector, identityFlag, openBook, sessionOptions, timeoutFlag } from '../../instances/cli-support.ts';
 import { ProviderUnreachableError } from '../../instances/errors.ts';
 import { openInstance } from '../../instances/lookup.ts';
 import { knownHostsFile, shellLine, sshCommand, type SshCommand } from '../../instances/ssh-command.ts';
@@ -36,7 +36,7 @@ export default class InstanceSsh extends BaseCommand<InstanceSshResult> {
     const book = openBook(this.paths);
     let record: InstanceRecord;
     try {
-      const live = await openInstance(book, connector(), args.id, { ...(flags.identity === undefined ? {} : { identity: flags.identity }), timeoutMs: flags.timeout * 1000 });
+      const live = await openInstance(book, connector(), args.id, sessionOptions(flags));
       live.session.close();
       record = live.record;
     } catch (err) {

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.ts';
-import { connector, identityFlag, openBook, showsProgress, timeoutFlag } from '../../instances/cli-support.ts';
+import { connector, identityFlag, openBook, sessionOptions, showsProgress, timeoutFlag } from '../../instances/cli-support.ts';
 import { followInstances, formatElapsed, StepTracker } from '../../instances/follow.ts';
 import { openInstance } from '../../instances/lookup.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../instances/targets.ts';
@@ -28,7 +28,7 @@ export default class InstanceWatch extends BaseCommand<InstanceWatchResult> {
   async run(): Promise<InstanceWatchResult> {
     const { args, flags } = await this.parse(InstanceWatch);
     const book = openBook(this.paths);
-    const { record, session } = await openInstance(book, connector(), args.id, { ...(flags.identity === undefined ? {} : { identity: flags.identity }), timeoutMs: flags.timeout * 1000 });
+    const { record, session } = await openInstance(book, connector(), args.id, sessionOptions(flags));
     const progress = showsProgress(this.jsonEnabled());
     const tracker = new StepTracker();
     let detached = false;

@@ -6,13 +6,13 @@ import { renderTable } from '@nimbus/core';
 import { BaseCommand } from '../../base-command.ts';
 import { ProviderNotFoundError } from '../../errors.ts';
 import { connector, timeoutFlag } from '../../instances/cli-support.ts';
-import { readIdentity } from '../../instances/keys.ts';
+import { DEFAULT_PUBLIC_KEYS, readIdentity } from '../../instances/keys.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS, endpointOf } from '../../instances/targets.ts';
 import { probeProviders, throwawayKey, type ProviderStatus } from '../../providers/status.ts';
 import { describeConflict, loadCatalog } from '../../registry/catalog.ts';
 
-/** Private keys tried, in order, when --identity is not given. */
-const DEFAULT_IDENTITIES = ['id_ed25519', 'id_rsa'];
+/** Private keys tried, in order, when --identity is not given: those of `instance create`'s default public keys. */
+const DEFAULT_IDENTITIES = DEFAULT_PUBLIC_KEYS.map((name) => name.replace(/\.pub$/, ''));
 
 export default class ProvidersStatus extends BaseCommand<ProviderStatus[]> {
   static override summary = "Ask each provider's nimbusd, live: reachable, connect latency, host key check, free machines by class.";
@@ -35,8 +35,7 @@ export default class ProvidersStatus extends BaseCommand<ProviderStatus[]> {
       if (missing.length > 0) throw new ProviderNotFoundError(`no provider ${missing.map((m) => `"${m}"`).join(', ')} in the synced registries; see nimbusctl providers list`);
       providers = providers.filter((p) => flags.provider!.includes(p.provider.id));
     }
-    const home = process.env.HOME || homedir();
-    const identity = flags.identity ?? DEFAULT_IDENTITIES.map((n) => join(home, '.ssh', n)).find((f) => existsSync(f));
+    const identity = flags.identity ?? DEFAULT_IDENTITIES.map((n) => join(homedir(), '.ssh', n)).find((f) => existsSync(f));
     const statuses = await probeProviders(providers.map(endpointOf), {
       connector: connector(),
       privateKey: identity === undefined ? throwawayKey() : readIdentity(identity),

@@ -2,7 +2,7 @@
  * A fake of nimbusctl's own ProviderConnector interface (not of nimbusd): providers that
  * are up with some free machines, down, behind another host key, or refusing the key.
  */
-import { HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError, RPC_CONFLICT } from '../errors.ts';
+import { HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError, RPC_CONFLICT, RPC_NOT_FOUND } from '../errors.ts';
 import type { Capacity, InstanceProgress, ProviderConnector, ProviderEndpoint, ProviderSession, RemoteInstance } from '../provider-api.ts';
 
 export interface FakeProvider {
@@ -91,7 +91,7 @@ class FakeSession implements ProviderSession {
   }
   async get(id: string): Promise<RemoteInstance> {
     const found = this.#p.instances.find((i) => i.id === id);
-    if (!found) throw new ProviderCallError('not found', -32004, undefined);
+    if (!found) throw new ProviderCallError('not found', RPC_NOT_FOUND, undefined);
     return found;
   }
   async delete(id: string): Promise<RemoteInstance> {

@@ -1,24 +1,18 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, openSync, closeSync, rmSync, truncateSync, writeSync, statSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPrograms } from '../tftp/testdata/clients.ts';
 import { BootHttpServer, type RequestEvent } from './server.ts';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const SIZE = 64 * MiB;
 
-function curlMissing(): string | undefined {
-  try {
-    execFileSync('curl', ['--version'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'curl is not installed (apt-get install curl)';
-  }
-}
+const curlMissing = missingPrograms('curl');
 
 async function sha256(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -27,7 +21,7 @@ async function sha256(path: string): Promise<string> {
 }
 
 /** curl as the real peer: a whole download compared byte for byte, and a resumed one. */
-describe.skipIf(curlMissing() !== undefined)('BootHttpServer with curl', () => {
+describe.skipIf(curlMissing !== undefined)(`BootHttpServer with curl${curlMissing ? ` (skipped: ${curlMissing})` : ''}`, () => {
   let dir: string;
   let image: string;
   let server: BootHttpServer;

@@ -1,24 +1,18 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { missingPrograms } from '../tftp/testdata/clients.ts';
 import type { BootHttpLimits } from './limits.ts';
 import { BootHttpServer, type RequestEvent } from './server.ts';
 import { eventually, openHandlesTo, rawExchange, request } from './testdata/http-client.ts';
 
 const MiB = 1024 * 1024;
 
-function hasCurl(): boolean {
-  try {
-    execFileSync('curl', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const curlMissing = missingPrograms('curl');
 
 /** Opens a TCP connection and resolves once it is established (or closed at once by the server). */
 function openSocket(port: number): Promise<Socket> {
@@ -131,7 +125,7 @@ describe('BootHttpServer limits and shutdown', () => {
     download.req.destroy();
   });
 
-  it.skipIf(!hasCurl())('does not cut a slow download that keeps progressing, though one write takes longer than idleTimeoutMs (curl --limit-rate)', async () => {
+  it.skipIf(curlMissing !== undefined)(`does not cut a slow download that keeps progressing, though one write takes longer than idleTimeoutMs (curl --limit-rate)${curlMissing ? ` (skipped: ${curlMissing})` : ''}`, async () => {
     const port = await start({ idleTimeoutMs: 2_000 });
     // 48 MiB at 8 MiB/s in 32 MiB writes: about six seconds, each write about four, three idle
     // timeouts in all. The kernel takes bytes from the pending write every half second or so,
