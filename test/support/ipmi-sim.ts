@@ -141,7 +141,7 @@ mc_add_fru_data 0x20 0 ${FRU_SIZE} data ${hex(fruData())}
 mc_enable 0x20
 `;
 
-function lanConf(port: number, dir: string, username: string, password: string, chassisScript: boolean): string {
+function lanConf(port: number, dir: string, username: string, password: string, chassisScript: boolean, solSerialPort: number | undefined): string {
   return `name "nimbustest"
 set_working_mc 0x20
   startlan 1
@@ -153,7 +153,7 @@ set_working_mc 0x20
     allowed_auths_admin none md2 md5 straight
     guid a123456789abcdefa123456789abcdef
   endlan
-${chassisScript ? `  chassis_control "${dir}/chassis.sh ${dir}/state"\n` : ''}  user 2 true  "${username}" "${password}" admin 10 none md2 md5 straight
+${chassisScript ? `  chassis_control "${dir}/chassis.sh ${dir}/state"\n` : ''}${solSerialPort ? `  sol "tcp:127.0.0.1:${solSerialPort}" 115200\n` : ''}  user 2 true  "${username}" "${password}" admin 10 none md2 md5 straight
 `;
 }
 
@@ -176,9 +176,13 @@ export class IpmiSim {
    */
   readonly chassisScript: boolean;
 
-  constructor(options: { chassisScript?: boolean } = {}) {
+  /** The TCP port ipmi_sim connects its SOL to, as to a serial port (the test listens there). */
+  readonly solSerialPort: number | undefined;
+
+  constructor(options: { chassisScript?: boolean; solSerialPort?: number } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'nimbus-ipmi-sim-'));
     this.chassisScript = options.chassisScript ?? true;
+    this.solSerialPort = options.solSerialPort;
   }
 
   async start(): Promise<this> {
@@ -188,7 +192,7 @@ export class IpmiSim {
     writeFileSync(join(this.dir, 'chassis.sh'), CHASSIS_SCRIPT);
     chmodSync(join(this.dir, 'chassis.sh'), 0o755);
     writeFileSync(join(this.dir, 'bmc.emu'), EMULATOR);
-    writeFileSync(join(this.dir, 'lan.conf'), lanConf(this.port, this.dir, this.username, this.password, this.chassisScript));
+    writeFileSync(join(this.dir, 'lan.conf'), lanConf(this.port, this.dir, this.username, this.password, this.chassisScript, this.solSerialPort));
     const child = spawn('ipmi_sim', ['-c', 'lan.conf', '-f', 'bmc.emu', '-s', 'persist', '-n'], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     child.stdout?.on('data', (d: Buffer) => { this.#log += d.toString(); });

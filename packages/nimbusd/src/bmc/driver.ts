@@ -1,4 +1,5 @@
 import type { BootDeviceGetter, BootDeviceSetter } from './boot-device.ts';
+import type { ConsoleOpener } from './console.ts';
 import type { Feature } from './features.ts';
 import type { InventoryGetter } from './inventory.ts';
 import type { PowerGetter, PowerSetter } from './power.ts';
@@ -36,7 +37,7 @@ export interface ConfigProblem {
 
 /** A connected BMC: the capabilities its driver has, and a way to let go of it. */
 export interface BmcClient
-  extends Partial<PowerGetter & PowerSetter & BootDeviceGetter & BootDeviceSetter & InventoryGetter & SensorReader & VirtualMediaSetter> {
+  extends Partial<PowerGetter & PowerSetter & BootDeviceGetter & BootDeviceSetter & InventoryGetter & SensorReader & VirtualMediaSetter & ConsoleOpener> {
   readonly features: readonly Feature[];
   /** Ends the session (IPMI Close Session, Redfish logout). */
   close(): Promise<void>;

@@ -18,6 +18,11 @@ export class BmcUnsupportedError extends BmcError {
   readonly code = 'BMC_UNSUPPORTED';
 }
 
+/** What was asked is held by another session on the BMC (its serial console is open elsewhere). */
+export class BmcBusyError extends BmcError {
+  readonly code = 'BMC_BUSY';
+}
+
 /** The BMC answered, but with an error or something that does not parse. */
 export class BmcProtocolError extends BmcError {
   readonly code = 'BMC_PROTOCOL';

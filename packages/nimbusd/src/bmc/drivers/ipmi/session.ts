@@ -63,6 +63,11 @@ export class IpmiSession {
     return this.#session?.keys.suite.id;
   }
 
+  /** The BMC's ID for the open session (what Get Payload Instance Info names); undefined while none is open. */
+  get bmcSessionId(): number | undefined {
+    return this.#session?.bmcSessionId;
+  }
+
   /** Sends one IPMI request in the session and returns the response data (completion code 0 only). */
   async command(netFn: number, cmd: number, data: Uint8Array, what: string, signal?: AbortSignal): Promise<Buffer> {
     const session = await this.#ensureOpen(signal);
@@ -92,6 +97,38 @@ export class IpmiSession {
       throw new BmcProtocolError(`${what} failed: ${completionCodeText(response.completionCode)}`, { completionCode: response.completionCode, target: what });
     }
     return response.data;
+  }
+
+  /** Sends one payload of another type (SOL) in the session, encrypted and signed, to `port`; nothing is awaited. */
+  async sendPayload(payloadType: number, payload: Buffer, port: number, signal?: AbortSignal): Promise<void> {
+    const session = await this.#ensureOpen(signal);
+    session.sequence = (session.sequence + 1) >>> 0 || 1;
+    const encrypted = encryptPayload(session.keys, payload, this.#random(16));
+    const packet = encodeV20Packet({ payloadType, sessionId: session.bmcSessionId, sequence: session.sequence, payload: encrypted, encrypted: true, sign: (s) => integrityCode(session.keys, s) });
+    await this.#o.transport.send(this.#o.host, port, packet);
+  }
+
+  /**
+   * Calls `receive` with each payload of `payloadType` the BMC sends this session from
+   * `port`, decrypted, once its integrity code checks out (a packet that fails is dropped).
+   * Returns the function that stops it.
+   */
+  async subscribe(payloadType: number, port: number, receive: (payload: Buffer) => void, signal?: AbortSignal): Promise<() => void> {
+    const session = await this.#ensureOpen(signal);
+    const suite = session.keys.suite;
+    return this.#o.transport.listen(this.#o.host, port, (datagram) => {
+      let payload: Buffer;
+      try {
+        const p = decodePacket(datagram, suite.integrityLength);
+        if (p.format !== 'v20' || p.payloadType !== payloadType || p.sessionId !== session.consoleSessionId) return false;
+        if (!p.authenticated || !codesEqual(integrityCode(session.keys, p.signed), p.authCode)) return true;
+        payload = p.encrypted ? decryptPayload(session.keys, p.payload) : p.payload;
+      } catch {
+        return false; // not a packet of this session: someone else's to take, or nobody's
+      }
+      receive(payload);
+      return true;
+    });
   }
 
   /** Closes the session on the BMC (best effort) and stops the keep-alive. */

@@ -10,6 +10,9 @@ import { BmcProtocolError, BmcTimeoutError } from '../../errors.ts';
 /** A matcher returns the decoded reply when the datagram is the answer to its request. */
 export type Matcher<T> = (datagram: Buffer) => T | undefined;
 
+/** Takes a datagram no request claimed (a SOL packet); returns whether it was its to take. Must not throw. */
+export type Listener = (datagram: Buffer) => boolean;
+
 export interface RetryPolicy {
   /** Wait for the first answer, in ms; each retry waits `backoff` times longer. */
   timeoutMs: number;
@@ -28,6 +31,7 @@ interface Pending {
 export class IpmiTransport {
   readonly #socket: Socket;
   readonly #pending = new Map<string, Set<Pending>>();
+  readonly #listeners = new Map<string, Set<Listener>>();
   #bound: Promise<void>;
   #closed = false;
 
@@ -96,11 +100,25 @@ export class IpmiTransport {
     });
   }
 
+  /**
+   * Hands every datagram from host:port that no request claims to `listener`, until the
+   * returned function is called: how a BMC's unsolicited packets (SOL characters) arrive.
+   */
+  listen(host: string, port: number, listener: Listener): () => void {
+    const key = `${host}:${port}`;
+    const set = this.#listeners.get(key) ?? new Set<Listener>();
+    this.#listeners.set(key, set);
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#listeners.get(key) === set) this.#listeners.delete(key);
+    };
+  }
+
   #dispatch(key: string, datagram: Buffer): void {
     const set = this.#pending.get(key);
-    if (!set) return; // late or unsolicited: nobody is waiting
     let parseError: unknown;
-    for (const entry of set) {
+    for (const entry of set ?? []) {
       try {
         const value = entry.match(datagram);
         if (value !== undefined) {
@@ -111,8 +129,10 @@ export class IpmiTransport {
         parseError ??= e;
       }
     }
-    // A datagram nobody could parse fails the oldest call to that BMC, not the socket.
-    if (parseError !== undefined) {
+    for (const listener of this.#listeners.get(key) ?? []) if (listener(datagram)) return;
+    // Late or unsolicited and nobody listens: dropped. A datagram nobody could parse fails
+    // the oldest call to that BMC, not the socket.
+    if (set && parseError !== undefined) {
       const oldest = set.values().next().value;
       const reason = parseError instanceof BmcProtocolError ? parseError : new BmcProtocolError(`malformed reply from ${key}: ${(parseError as Error).message}`, {}, { cause: parseError });
       oldest?.reject(reason);

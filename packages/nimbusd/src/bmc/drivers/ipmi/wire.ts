@@ -8,6 +8,7 @@
 /** RMCP+ payload types (IPMI 2.0 table 13-16). */
 export const PAYLOAD = {
   ipmi: 0x00,
+  sol: 0x01,
   openSessionRequest: 0x10,
   openSessionResponse: 0x11,
   rakp1: 0x12,
@@ -16,7 +17,7 @@ export const PAYLOAD = {
   rakp4: 0x15,
 } as const;
 
-export const NETFN = { chassis: 0x00, sensor: 0x04, app: 0x06, storage: 0x0a } as const;
+export const NETFN = { chassis: 0x00, sensor: 0x04, app: 0x06, storage: 0x0a, transport: 0x0c } as const;
 
 const RMCP_VERSION = 0x06;
 const RMCP_NO_ACK_SEQ = 0xff;

@@ -3,6 +3,9 @@ import type { BootOverride } from '../../boot-device.ts';
 import type { BmcClient } from '../../driver.ts';
 import { BmcProtocolError, BmcUnsupportedError } from '../../errors.ts';
 import { FEATURES, type Feature } from '../../features.ts';
+
+/** Redfish has no standard serial-console stream (vendors offer SSH or a web console of their own). */
+export const REDFISH_FEATURES: readonly Feature[] = FEATURES.filter((f) => f !== 'console');
 import type { Inventory } from '../../inventory.ts';
 import type { PowerAction, PowerState } from '../../power.ts';
 import type { SensorReading } from '../../sensors.ts';
@@ -32,7 +35,7 @@ export interface RedfishClientOptions extends TransportOptions {
  * `Managers`, `@odata.id`s) or from the config's `system`.
  */
 export class RedfishClient implements BmcClient {
-  readonly features: readonly Feature[] = FEATURES;
+  readonly features: readonly Feature[] = REDFISH_FEATURES;
   readonly #transport: RedfishTransport;
   readonly #origin: string;
   readonly #wantedSystem: string | undefined;

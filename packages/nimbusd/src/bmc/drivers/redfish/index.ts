@@ -1,7 +1,6 @@
 import type { BmcClient, BmcConfig, BmcDriver, ConfigProblem } from '../../driver.ts';
 import { BmcConfigError } from '../../errors.ts';
-import { FEATURES } from '../../features.ts';
-import { RedfishClient, type RedfishClientOptions } from './client.ts';
+import { REDFISH_FEATURES, RedfishClient, type RedfishClientOptions } from './client.ts';
 import { systemSettingProblem } from './system-select.ts';
 import { normalizeFingerprint } from './tls.ts';
 
@@ -61,7 +60,7 @@ function create(config: BmcConfig): BmcClient {
 export const redfishDriver: BmcDriver = {
   name: 'redfish',
   protocol: 'redfish',
-  features: FEATURES,
+  features: REDFISH_FEATURES,
   validate,
   create,
 };
