@@ -8,7 +8,7 @@ import type { Client as SshClient, ClientChannel } from 'ssh2';
 import { sshFingerprint } from '../config/fingerprint.ts';
 import { RPC_ERRORS, type RpcErrorObject, type RpcResponse } from './json-rpc.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './line-framer.ts';
-import type { ApiMethodName, ApiMethods } from './methods.ts';
+import { CONSOLE_CHANNEL_NAME, type ApiMethodName, type ApiMethods } from './methods.ts';
 import type { InstanceEvent } from './instance-watch.ts';
 import { API_CHANNEL_NAME, EVENT_METHOD } from './ssh-server.ts';
 
@@ -57,6 +57,18 @@ export interface ConnectOptions {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** An open serial console: its bytes on `stream` both ways until either side closes. */
+export interface ConsoleSession {
+  result: ApiMethods['instances.console']['result'];
+  /** Write keystrokes, read what the machine prints (it starts paused: pipe it or resume it); destroy it to close the console. */
+  stream: ClientChannel;
+  /** Settles when the console is closed: nimbusd's exit status, and its reason when it closed it (not us). */
+  closed: Promise<{ status: number | null; reason: string | undefined }>;
+}
+
+/** The most of nimbusd's stderr on a console channel kept for the closing reason. */
+const MAX_CONSOLE_REASON = 4096;
 
 interface Pending {
   method: string;
@@ -146,6 +158,52 @@ export class NimbusApiClient {
     onEvent: (event: InstanceEvent) => void,
   ): Promise<ApiMethods['instances.watch']['result']> {
     return this.call('instances.watch', params, (event: unknown) => onEvent(event as InstanceEvent)) as Promise<InstanceEvent>;
+  }
+
+  /**
+   * Opens an instance's serial console on a channel of its own, on this connection: one
+   * `instances.console` request line, its answer, then raw bytes. Rejects with ApiCallError
+   * when nimbusd refuses (no console, another session has it, not your instance).
+   */
+  openConsole(params: ApiMethods['instances.console']['params']): Promise<ConsoleSession> {
+    if (this.#closedError) return Promise.reject(this.#closedError);
+    return new Promise((resolve, reject) => {
+      this.#ssh.exec(CONSOLE_CHANNEL_NAME, (err, channel) => {
+        if (err) return reject(new ApiConnectionError(`the server refused the ${CONSOLE_CHANNEL_NAME} channel: ${err.message}`, { cause: err }));
+        let reason = '';
+        let status: number | null = null;
+        channel.stderr.on('data', (d: Buffer) => { if (reason.length < MAX_CONSOLE_REASON) reason += d.toString('utf8'); });
+        channel.on('exit', (code: number | null) => { status = code; });
+        const closed = new Promise<{ status: number | null; reason: string | undefined }>((done) => {
+          channel.once('close', () => done({ status, reason: reason.trim() || undefined }));
+        });
+        let head = Buffer.alloc(0);
+        const onHead = (chunk: Buffer): void => {
+          head = Buffer.concat([head, chunk]);
+          const newline = head.indexOf(0x0a);
+          if (newline < 0) return;
+          channel.off('data', onHead);
+          channel.pause();
+          const rest = head.subarray(newline + 1);
+          if (rest.length > 0) channel.unshift(rest);
+          let response: RpcResponse;
+          try {
+            response = JSON.parse(head.subarray(0, newline).toString('utf8')) as RpcResponse;
+          } catch {
+            channel.destroy();
+            return reject(new ApiConnectionError('the console channel answered with something that is not JSON-RPC'));
+          }
+          if ('error' in response) {
+            channel.destroy();
+            return reject(new ApiCallError('instances.console', response.error));
+          }
+          resolve({ result: response.result as ConsoleSession['result'], stream: channel, closed });
+        };
+        channel.on('data', onHead);
+        void closed.then(({ reason: why }) => reject(new ApiConnectionError(`the console channel closed before it answered${why ? `: ${why}` : ''}`)));
+        channel.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'instances.console', params })}\n`);
+      });
+    });
   }
 
   /** Ends the channel and the connection; calls still waiting are rejected. */

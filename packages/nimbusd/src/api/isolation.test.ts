@@ -13,6 +13,7 @@ import { ApiCallError, NimbusApiClient } from './client.ts';
 import { RPC_ERRORS } from './json-rpc.ts';
 import { isApiMethod, type ApiMethodName } from './methods.ts';
 import { startTestApi, testKey, type TestApi, type TestKey } from './testdata/api-fixture.ts';
+import { LoopbackConsole } from './testdata/loopback-console.ts';
 
 
 const CALLERS = ['tenantA', 'tenantB', 'admin'] as const;
@@ -42,6 +43,8 @@ interface MethodRow {
   expected(caller: CallerName, object: ObjectName): Outcome;
   /** Checks a successful result. */
   check(result: unknown, ctx: RowContext): void;
+  /** How the method is called, when not with `client.call` (a console opens a channel of its own). */
+  call?(client: NimbusApiClient, params: Record<string, unknown>): Promise<unknown>;
 }
 
 interface RowContext {
@@ -115,6 +118,19 @@ const MATRIX: Record<ApiMethodName, MethodRow> = {
     },
   },
   'instances.get': instanceMethod(() => {}),
+  'instances.console': {
+    ...instanceMethod(() => {}),
+    call: async (client, params) => {
+      const session = await client.openConsole(params as { id: string });
+      const echoed = new Promise<string>((resolve) => session.stream.once('data', (d: Buffer) => resolve(d.toString())));
+      session.stream.resume();
+      session.stream.write('ping');
+      expect(await echoed).toBe('ping');
+      session.stream.destroy();
+      await session.closed;
+      return session.result;
+    },
+  },
   'instances.power': {
     params: () => ({ action: 'reset' }),
     expected: (caller, object) => (ownsOrAdmin(caller, object) ? 'ok' : 'not-found'),
@@ -200,6 +216,7 @@ describe('the tenant isolation matrix', () => {
         power: async (machine, action) => {
           powerCalls.push({ machineId: machine.id, action });
         },
+        openConsole: async () => new LoopbackConsole(),
       },
     });
     for (const caller of CALLERS) {
@@ -237,21 +254,23 @@ describe('the tenant isolation matrix', () => {
     const client = clients[caller];
     const ctx: RowContext = { caller, object, objectId, fingerprint: fingerprints[caller], api, instances, fingerprints };
     const params = () => ({ ...MATRIX[method].params(ctx), id: objectId });
+    const row = MATRIX[method];
+    const call = (p: Record<string, unknown>) => (row.call ? row.call(client, p) : client.call(method, p));
     const before = { A: api.store.getInstance(instances.A.id), B: api.store.getInstance(instances.B.id) };
 
     if (outcome === 'ok') {
-      MATRIX[method].check(await client.call(method, params()), ctx);
+      row.check(await call(params()), ctx);
       return;
     }
 
-    const err = await callError(client.call(method, params()));
+    const err = await callError(call(params()));
     if (outcome === 'forbidden') {
       // The same refusal whatever the object: nothing about it leaks.
       expect(shape(err, objectId)).toEqual({ rpcCode: RPC_ERRORS.FORBIDDEN, message: `${method}: ${method} is for admins only`, data: undefined });
     } else {
       expect(err.rpcCode).toBe(RPC_ERRORS.NOT_FOUND);
       const missingId = method.startsWith('machines.') ? MISSING_MACHINE_ID : MISSING_INSTANCE_ID;
-      const missing = await callError(client.call(method, { ...MATRIX[method].params(ctx), id: missingId }));
+      const missing = await callError(call({ ...row.params(ctx), id: missingId }));
       expect(shape(err, objectId)).toEqual(shape(missing, missingId));
     }
     // A refused call changes nothing.

@@ -19,6 +19,8 @@ export const RPC_ERRORS = {
   CONFLICT: -32009,
   /** A connection limit: a line too long, too many calls in flight. */
   LIMIT_EXCEEDED: -32005,
+  /** The site cannot do this for this object now (no serial console on its BMC, the BMC not answering). */
+  UNAVAILABLE: -32010,
 } as const;
 
 export type RpcId = string | number | null;

@@ -6,6 +6,7 @@
  */
 import { InvalidRequestError, isMachineState, type MachineState } from '@nimbus/core';
 import { ConflictError, NotFoundError, type AuditEntry, type AuditRecord, type Instance, type Machine, type Store, type WipeLevel } from '../state/index.ts';
+import type { SerialConsole } from '../bmc/console.ts';
 import { POWER_ACTIONS, type PowerAction } from '../bmc/power.ts';
 import type { Caller } from './identity.ts';
 import { DEFAULT_WATCH_TIMEOUT_S, watchInstance, type InstanceEvent } from './instance-watch.ts';
@@ -17,6 +18,11 @@ export interface CallContext {
   notify(event: unknown): void;
   /** Aborted when the caller's channel closes. */
   signal: AbortSignal;
+  /**
+   * Present on a console channel only: hands the channel a byte stream to carry once the
+   * answer is out (`instances.console`).
+   */
+  attach?(stream: SerialConsole): void;
 }
 
 /** Runs one request for a caller; resolves with the result or rejects with an RpcError. */
@@ -41,10 +47,15 @@ export interface ApiServices {
   canWipe?: boolean;
   /** The user a tenant logs in to an instance as (its catalog image's), or null when it has no image. */
   sshUserOf?(request: unknown): string | null;
+  /** Opens the serial console of the instance's machine; throws an RpcError or ConflictError a caller can act on. */
+  openConsole?(machine: Machine, instance: Instance, options: { force: boolean; signal: AbortSignal }): Promise<SerialConsole>;
 }
 
 /** An instance as the API shows it: the stored record plus the user to log in as. */
 export type ApiInstance = Instance & { sshUser: string | null };
+
+/** The exec command that opens a console channel: one JSON-RPC `instances.console` line, then raw bytes. */
+export const CONSOLE_CHANNEL_NAME = 'nimbus-console';
 
 /** The revision of this API: raised when a method changes in a way an older client would misread. */
 export const API_VERSION = 1;
@@ -64,6 +75,11 @@ export interface ApiMethods {
   /** `wipe` erases the disk (through the deploy ramdisk) before the machine returns to the pool. */
   'instances.delete': { params: { id: string; wipe?: WipeLevel }; result: { instance: ApiInstance } };
   'instances.power': { params: { id: string; action: PowerAction }; result: { instance: Instance; action: PowerAction } };
+  /**
+   * The serial console, on a channel of its own (`exec nimbus-console`): after the answer,
+   * the channel carries the console's bytes both ways. `force` takes it over from another session.
+   */
+  'instances.console': { params: { id: string; force?: boolean }; result: { instance: ApiInstance; via: string } };
   /** Streams InstanceEvent notifications; answers with the last one, which carries the outcome. */
   'instances.watch': { params: { id: string; timeoutSeconds?: number }; result: InstanceEvent };
   'machines.list': { params: { state?: MachineState } | undefined; result: { machines: Machine[] } };
@@ -146,6 +162,24 @@ const METHODS: Record<ApiMethodName, MethodSpec> = {
       if (!services.power) throw new RpcError(RPC_ERRORS.INTERNAL_ERROR, 'instances.power: this nimbusd has no BMC access configured');
       await services.power(store.getMachine(instance.machineId), action as PowerAction, context.signal);
       return { instance, action };
+    },
+  },
+  'instances.console': {
+    adminOnly: false,
+    run: async ({ store, services, context }, caller, params) => {
+      const id = params.string('id');
+      const force = params.optionalBoolean('force') ?? false;
+      const instance = store.getInstance(id, tenantScope(caller));
+      if (instance.state === 'released' || instance.state === 'releasing') {
+        throw new ConflictError('instance-busy', `instance ${id} is ${instance.state}; its console went with it`);
+      }
+      if (!context.attach) {
+        throw new RpcError(RPC_ERRORS.INVALID_REQUEST, `instances.console carries bytes, not JSON: open it on a channel of its own (exec ${CONSOLE_CHANNEL_NAME})`);
+      }
+      if (!services.openConsole) throw new RpcError(RPC_ERRORS.UNAVAILABLE, 'instances.console: this nimbusd has no BMC access configured');
+      const console = await services.openConsole(store.getMachine(instance.machineId), instance, { force, signal: context.signal });
+      context.attach(console);
+      return { instance: present(services, instance), via: console.via };
     },
   },
   'instances.watch': {
@@ -253,6 +287,8 @@ function resultWord(rpcCode: number): string {
       return 'unknown-method';
     case RPC_ERRORS.INVALID_PARAMS:
       return 'invalid';
+    case RPC_ERRORS.UNAVAILABLE:
+      return 'unavailable';
     default:
       return 'failed';
   }

@@ -8,8 +8,10 @@ import type { Duplex } from 'node:stream';
 export interface SerialConsole extends Duplex {
   /** How the console is reached, for messages: "IPMI SOL". */
   readonly via: string;
-  /** Why the console ended from the BMC's side; unset while it is open or when we closed it. */
+  /** Why the console ended, when it was not its reader that closed it. */
   readonly closeReason: string | undefined;
+  /** Closes the console from our side, keeping `reason` for whoever reads from it. */
+  close(reason: string): void;
 }
 
 export interface ConsoleOpenOptions {

@@ -18,7 +18,9 @@ import { Store, type Clock } from '../state/store.ts';
 import { buildApiAccess } from './access.ts';
 import { ListenError } from './errors.ts';
 import { countMachinesByState } from './machine-gauge.ts';
+import { ConsoleBroker } from '../machines/console-broker.ts';
 import { machineBmcConnector, withMachineBmc, type ConnectBmc } from '../machines/machine-bmc.ts';
+import { openInstanceConsole } from './instance-console.ts';
 import { PowerSync } from '../machines/power-sync.ts';
 import { Reconciler, type ReconcileStep } from '../machines/reconciler.ts';
 import { inspectOutOfBand, releaseToPool } from '../machines/steps.ts';
@@ -117,6 +119,8 @@ export class Daemon {
     let timer: NodeJS.Timeout | undefined;
     let background: Promise<unknown> | undefined;
     let bootService: BootService | undefined;
+    const consoles = new ConsoleBroker(this.#connectBmc, this.#clock);
+    const stopSweeping = store.onChange(() => consoles.sweep((machineId) => store.liveInstanceOf(machineId)));
     try {
       if (config.boot.enabled) {
         bootService = await startBootService({ config, store, logger: this.#logger, metrics: this.#metrics, ...this.#bootOverrides });
@@ -141,6 +145,7 @@ export class Daemon {
               onInternalError: (err, method) => this.#internalError(err, method),
               services: {
                 power: (machine, action, callSignal) => withMachineBmc(this.#connectBmc, machine, (client) => client.setPower!(action, callSignal)),
+                openConsole: (machine, instance, { force, signal: callSignal }) => openInstanceConsole(consoles, this.#logger, { machine, instance, force, signal: callSignal }),
                 canWipe: config.boot.enabled,
                 ...(this.#version === undefined ? {} : { version: this.#version }),
                 sshUserOf: (request) => {
@@ -206,6 +211,8 @@ export class Daemon {
       signal.removeEventListener('abort', onAbort);
       stop.abort();
       if (timer) clearInterval(timer);
+      stopSweeping();
+      await consoles.closeAll('nimbusd is stopping');
       await background;
       await bootService?.close();
       await api?.close();

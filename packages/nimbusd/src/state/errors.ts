@@ -1,7 +1,7 @@
 import { NimbusError } from '@nimbus/core';
 
 /** Why an allocation (or another claim on a machine) lost: callers may try another candidate. */
-export type ConflictReason = 'no-ready-machine' | 'machine-taken' | 'idempotency-key-reused' | 'machine-busy' | 'instance-busy' | 'name-taken' | 'mac-taken';
+export type ConflictReason = 'no-ready-machine' | 'machine-taken' | 'idempotency-key-reused' | 'machine-busy' | 'instance-busy' | 'name-taken' | 'mac-taken' | 'console-busy';
 
 /** The store refused a write because something else holds what it asked for. */
 export class ConflictError extends NimbusError {

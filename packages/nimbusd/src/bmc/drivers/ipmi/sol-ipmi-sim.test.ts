@@ -44,7 +44,7 @@ describe.skipIf(missing !== undefined)(`IPMI SOL against ipmi_sim${missing ? ` (
     open.push(console);
     return console;
   };
-  const closed = (console: SerialConsole) => new Promise<void>((resolve) => (console.destroyed ? resolve() : console.once('close', () => resolve())));
+  const closed = (console: SerialConsole) => new Promise<void>((resolve) => (console.closed ? resolve() : console.once('close', () => resolve())));
 
   beforeAll(async () => {
     const port = await freeTcpPort();

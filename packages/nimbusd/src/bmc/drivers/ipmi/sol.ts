@@ -60,6 +60,8 @@ export class SolConsole extends Duplex implements SerialConsole {
   #lastAccepted = 0;
   #check: NodeJS.Timeout | undefined;
   #closeReason: string | undefined;
+  /** The BMC ended SOL or gave it to another session: not ours to deactivate. */
+  #lostOnBmc = false;
   /** Characters the BMC passed on and characters it acknowledged, for the session's summary. */
   bytesIn = 0;
   bytesOut = 0;
@@ -110,7 +112,7 @@ export class SolConsole extends Duplex implements SerialConsole {
     if (this.#inFlight) clearTimeout(this.#inFlight.timer);
     this.#inFlight = undefined;
     for (const q of this.#queue.splice(0)) q.done(err ?? new BmcProtocolError('the console closed before this input was sent'));
-    this.#link.release(this.#closeReason === undefined).then(() => done(err), () => done(err));
+    this.#link.release(!this.#lostOnBmc).then(() => done(err), () => done(err));
   }
 
   #characters(packet: SolPacket): void {
@@ -189,6 +191,12 @@ export class SolConsole extends Duplex implements SerialConsole {
     this.#link.send(encodeSolPacket(packet)).catch((e: unknown) => this.destroy(e instanceof Error ? e : new Error(String(e))));
   }
 
+  close(reason: string): void {
+    if (this.destroyed) return;
+    this.#closeReason ??= reason;
+    this.destroy();
+  }
+
   #checkActive(): void {
     this.#link.stillActive().then(
       (active) => { if (!active) this.#ended('the console was closed on the BMC (another session took it over)'); },
@@ -199,6 +207,7 @@ export class SolConsole extends Duplex implements SerialConsole {
   #ended(reason: string): void {
     if (this.#closeReason !== undefined || this.destroyed) return;
     this.#closeReason = reason;
+    this.#lostOnBmc = true;
     clearInterval(this.#check);
     // End both sides rather than destroy: what was read but not yet taken must still reach
     // the reader; autoDestroy lets go of the BMC once the reader has it all.
