@@ -151,10 +151,11 @@ describe.skipIf(!runnable)('nimbusctl instance against nimbusd serve on loopback
     expect(byId.pd).toMatchObject({ reachable: true, hostKey: 'ok', auth: 'refused' });
   });
 
-  it('has no console to offer yet, and says so', () => {
+  it('says plainly that a machine behind Redfish has no serial console to give', () => {
     const r = home.run(['instance', 'console', instanceId]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('offers no serial console through its API yet');
+    expect(r.stderr).toContain(`instance ${instanceId} has no serial console here: its machine's BMC (redfish) gives none nimbusd can open`);
+    expect(home.run(['instance', 'console', instanceId, '--json']).json).toMatchObject({ code: 'CONSOLE_UNSUPPORTED' });
   });
 
   it('deletes the instance, and the machine is ready again', async () => {

@@ -19,6 +19,8 @@ export const RAMDISK_DIR = join(REPO_ROOT, '.cache', 'boot', 'ramdisk');
 const API_CALL = join(REPO_ROOT, 'test', 'lab-support', 'api-call.ts');
 const BMC_PASSWORD = 'lab-bmc-secret-7';
 const API_PORT = 2222;
+/** The first TCP port (on the namespace's loopback) a VM's serial port is served on; one per VM from here. */
+const SERIAL_PORT_BASE = 7100;
 
 /** One VM of the site: its firmware and NIC, the BMC in front of it, and the class it is offered as. */
 export interface VmPlan {
@@ -119,8 +121,10 @@ export class LabSite {
       const password = join(dir, 'bmc-password');
       writeFileSync(password, `${BMC_PASSWORD}\n`, { mode: 0o600 });
       const vms: Record<string, LabVm> = {};
-      for (const plan of options.vms) {
-        const vm = await LabVm.create(network, { name: plan.name, firmware: plan.firmware, nic: plan.nic, memoryMiB: plan.memoryMiB, disk: { sizeMiB: plan.diskMiB } });
+      for (const [index, plan] of options.vms.entries()) {
+        // An IPMI VM's serial port is also served on the namespace's loopback for the BMC's SOL.
+        const serialPort = plan.bmc === 'ipmi' ? SERIAL_PORT_BASE + index : undefined;
+        const vm = await LabVm.create(network, { name: plan.name, firmware: plan.firmware, nic: plan.nic, memoryMiB: plan.memoryMiB, disk: { sizeMiB: plan.diskMiB }, ...(serialPort === undefined ? {} : { serialPort }) });
         vms[plan.name] = vm;
         const bmcFlags =
           plan.bmc === 'redfish'

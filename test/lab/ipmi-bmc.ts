@@ -2,6 +2,8 @@
  * An IPMI BMC for a lab VM: OpenIPMI's ipmi_sim inside the lab namespace, on an address of
  * its own on the bridge, with chassis-control.ts as its chassis_control program, so
  * `chassis power on|off|reset|cycle` and `chassis bootdev pxe` act on the VM (NOTES §4c).
+ * When the VM serves its serial port over TCP (LabVmOptions.serialPort), ipmi_sim's Serial
+ * over LAN connects to it, so SOL clients see the VM's console.
  * Clients must use cipher suite 3 (`ipmitool -I lanplus -C 3`): without -C, ipmitool spends
  * 10 s probing (NOTES gotcha 3).
  */
@@ -69,7 +71,7 @@ set_working_mc 0x20
     guid ${guid}
   endlan
   chassis_control "${process.execPath} --no-warnings ${CHASSIS_PROGRAM} ${vm.stateDir}"
-  user 2 true "${user}" "${password}" admin 10 none md2 md5 straight
+${vm.controller.spec.serialPort === undefined ? '' : `  sol "tcp:127.0.0.1:${vm.controller.spec.serialPort}" 115200\n`}  user 2 true "${user}" "${password}" admin 10 none md2 md5 straight
 `;
 }
 

@@ -46,6 +46,11 @@ export interface VmSpec {
   diskPath: string;
   /** qemu appends the serial port's output here, across power cycles. */
   serialLog: string;
+  /**
+   * When set, the serial port is also a TCP server on the namespace's 127.0.0.1 at this
+   * port (for a BMC's Serial over LAN to connect to); the log keeps everything still.
+   */
+  serialPort?: number;
   accel: 'kvm' | 'tcg';
   /** UEFI only: this VM's own writable copy of OVMF_VARS. */
   ovmfVars?: string;
@@ -77,6 +82,9 @@ export function validateSpec(spec: VmSpec): void {
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 32) throw new LabConfigError(`${where}: memoryMiB must be a whole number ≥ 32, got ${spec.memoryMiB}`);
   if (spec.firmware !== 'bios' && spec.firmware !== 'uefi') throw new LabConfigError(`${where}: firmware must be "bios" or "uefi"`);
   if (spec.nic !== 'e1000' && spec.nic !== 'virtio-native-pxe') throw new LabConfigError(`${where}: nic must be "e1000" or "virtio-native-pxe"`);
+  if (spec.serialPort !== undefined && (!Number.isInteger(spec.serialPort) || spec.serialPort < 1 || spec.serialPort > 65535)) {
+    throw new LabConfigError(`${where}: serialPort must be a TCP port from 1 to 65535, got ${spec.serialPort}`);
+  }
   if (spec.firmware === 'uefi' && spec.ovmfVars === undefined) throw new LabConfigError(`${where}: a UEFI VM needs its own OVMF_VARS copy (ovmfVars)`);
   for (const [setting, path] of [['diskPath', spec.diskPath], ['serialLog', spec.serialLog], ['ovmfVars', spec.ovmfVars ?? '']] as const) {
     // qemu's option syntax splits on commas
@@ -87,7 +95,11 @@ export function validateSpec(spec: VmSpec): void {
 /** The qemu command line (without `qemu-system-x86_64`) for a VM whose NIC boots first or not at all. */
 export function qemuArgs(spec: VmSpec, stateDir: string, nicFirst: boolean): string[] {
   const args = ['-name', spec.name, '-accel', spec.accel, '-machine', spec.firmware === 'uefi' ? 'q35' : 'pc', '-m', String(spec.memoryMiB), '-smp', '1', '-display', 'none', '-nodefaults'];
-  args.push('-chardev', `file,id=ser0,path=${spec.serialLog},append=on`, '-serial', 'chardev:ser0');
+  const serial =
+    spec.serialPort === undefined
+      ? `file,id=ser0,path=${spec.serialLog},append=on`
+      : `socket,id=ser0,host=127.0.0.1,port=${spec.serialPort},server=on,wait=off,logfile=${spec.serialLog},logappend=on`;
+  args.push('-chardev', serial, '-serial', 'chardev:ser0');
   if (spec.firmware === 'uefi') {
     args.push('-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${spec.ovmfVars}`);
   } else {

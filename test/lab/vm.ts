@@ -33,6 +33,8 @@ export interface LabVmOptions {
   disk?: { path?: string; sizeMiB?: number };
   /** Default `<network dir>/logs/<name>.serial.log`. */
   serialLog?: string;
+  /** Also serve the serial port on the namespace's 127.0.0.1 at this TCP port (for a BMC's SOL). */
+  serialPort?: number;
 }
 
 function defaultMac(network: string, name: string): string {
@@ -77,6 +79,7 @@ export class LabVm {
       memoryMiB: options.memoryMiB ?? DEFAULT_MEMORY_MIB[firmware],
       diskPath,
       serialLog: options.serialLog ?? join(network.dir, 'logs', `${options.name}.serial.log`),
+      ...(options.serialPort !== undefined ? { serialPort: options.serialPort } : {}),
       accel: await detectAccel(),
       ...(ovmfVars !== undefined ? { ovmfVars } : {}),
     });

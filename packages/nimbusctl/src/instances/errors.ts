@@ -52,11 +52,18 @@ export class DeployFailedError extends NimbusError {
   readonly code = 'DEPLOY_FAILED';
 }
 
-/** The provider's API offers no serial console yet. */
+/** The instance has no serial console nimbusctl can reach (its BMC gives none, or its provider's nimbusd predates consoles). */
 export class ConsoleUnsupportedError extends NimbusError {
   readonly code = 'CONSOLE_UNSUPPORTED';
+}
+
+/** Someone else has the instance's console open. */
+export class ConsoleBusyError extends NimbusError {
+  readonly code = 'CONSOLE_BUSY';
 }
 
 /** JSON-RPC codes nimbusd answers with (packages/nimbusd/src/api/json-rpc.ts). */
 export const RPC_CONFLICT = -32009;
 export const RPC_NOT_FOUND = -32004;
+export const RPC_METHOD_NOT_FOUND = -32601;
+export const RPC_UNAVAILABLE = -32010;

@@ -6,7 +6,10 @@
  * to do next.
  */
 import { ApiCallError, ApiConnectionError, HostKeyMismatchError, NimbusApiClient } from '@nimbus/nimbusd/api-client';
-import { HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError } from './errors.ts';
+import type { Duplex } from 'node:stream';
+import {
+  ConsoleBusyError, ConsoleUnsupportedError, HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError, RPC_CONFLICT, RPC_METHOD_NOT_FOUND, RPC_UNAVAILABLE,
+} from './errors.ts';
 
 /** Where a provider's nimbusd answers and the host key it must present. */
 export interface ProviderEndpoint {
@@ -53,6 +56,16 @@ export interface InstanceProgress {
 export type PowerAction = 'on' | 'off' | 'soft-off' | 'cycle' | 'reset';
 export type WipeLevel = 'quick' | 'full';
 
+/** An instance's serial console, open at its provider. */
+export interface RemoteConsole {
+  /** How the provider reaches it: "IPMI SOL". */
+  via: string;
+  /** Keystrokes in, the machine's output out (paused until piped); destroy it to leave. */
+  stream: Duplex;
+  /** Settles once the console closed; `reason` is set when the provider closed it. */
+  closed: Promise<{ status: number | null; reason: string | undefined }>;
+}
+
 /** An open, authenticated session with one provider. */
 export interface ProviderSession {
   capacity(): Promise<Capacity>;
@@ -63,6 +76,8 @@ export interface ProviderSession {
   get(id: string): Promise<RemoteInstance>;
   delete(id: string, wipe?: WipeLevel): Promise<RemoteInstance>;
   power(id: string, action: PowerAction): Promise<void>;
+  /** Opens the instance's serial console; `force` takes it over from whoever has it. */
+  console(id: string, force: boolean): Promise<RemoteConsole>;
   /** Follows the instance until an outcome; `onEvent` sees every change on the way. */
   watch(id: string, onEvent: (event: InstanceProgress) => void, timeoutSeconds?: number): Promise<InstanceProgress>;
   close(): void;
@@ -148,6 +163,15 @@ class NimbusdSession implements ProviderSession {
     await this.#run('instances.power', () => this.#client.call('instances.power', { id, action }));
   }
 
+  async console(id: string, force: boolean): Promise<RemoteConsole> {
+    try {
+      const session = await this.#client.openConsole(force ? { id, force } : { id });
+      return { via: session.result.via, stream: session.stream, closed: session.closed };
+    } catch (err) {
+      throw consoleError(toProviderError(err, this.#endpoint, 'instances.console'), id, this.#endpoint);
+    }
+  }
+
   watch(id: string, onEvent: (event: InstanceProgress) => void, timeoutSeconds?: number): Promise<InstanceProgress> {
     return this.#run('instances.watch', () =>
       this.#client.watchInstance(timeoutSeconds === undefined ? { id } : { id, timeoutSeconds }, (event) => onEvent(event as InstanceProgress)),
@@ -157,6 +181,20 @@ class NimbusdSession implements ProviderSession {
   close(): void {
     this.#client.close();
   }
+}
+
+/** A refused console, as the error that says what to do about it. */
+function consoleError(err: Error, id: string, endpoint: ProviderEndpoint): Error {
+  const tooOld = `${describeEndpoint(endpoint)} runs a nimbusd without consoles; ask the provider to upgrade it, or log in with \`nimbusctl instance ssh ${id}\``;
+  // A nimbusd from before consoles refuses the channel itself.
+  if (err instanceof ProviderUnreachableError && err.message.includes('refused the nimbus-console channel')) return new ConsoleUnsupportedError(tooOld, { cause: err });
+  if (!(err instanceof ProviderCallError)) return err;
+  if (err.rpcCode === RPC_CONFLICT && err.reason === 'console-busy') {
+    return new ConsoleBusyError(`the console of ${id} is open in another session; run again with --force to take it over (the other session is closed)`, { cause: err });
+  }
+  if (err.rpcCode === RPC_UNAVAILABLE) return new ConsoleUnsupportedError(err.message, { cause: err });
+  if (err.rpcCode === RPC_METHOD_NOT_FOUND) return new ConsoleUnsupportedError(tooOld, { cause: err });
+  return err;
 }
 
 /** ssh2 marks an authentication failure with this level on its error. */

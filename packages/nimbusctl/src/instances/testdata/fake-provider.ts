@@ -2,8 +2,8 @@
  * A fake of nimbusctl's own ProviderConnector interface (not of nimbusd): providers that
  * are up with some free machines, down, behind another host key, or refusing the key.
  */
-import { HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError, RPC_CONFLICT, RPC_NOT_FOUND } from '../errors.ts';
-import type { Capacity, InstanceProgress, ProviderConnector, ProviderEndpoint, ProviderSession, RemoteInstance } from '../provider-api.ts';
+import { ConsoleUnsupportedError, HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError, RPC_CONFLICT, RPC_NOT_FOUND } from '../errors.ts';
+import type { Capacity, InstanceProgress, ProviderConnector, ProviderEndpoint, ProviderSession, RemoteConsole, RemoteInstance } from '../provider-api.ts';
 
 export interface FakeProvider {
   mode: 'up' | 'down' | 'host-key' | 'auth';
@@ -53,6 +53,10 @@ class FakeSession implements ProviderSession {
   }
   async version(): Promise<string> {
     return '0.1.0-fake';
+  }
+
+  async console(id: string): Promise<RemoteConsole> {
+    throw new ConsoleUnsupportedError(`the fake provider has no console for ${id}`);
   }
 
   async capacity(): Promise<Capacity> {
