@@ -15,6 +15,7 @@ const BENCHES: { name: string; load: () => Promise<{ run: () => Promise<BenchSec
   { name: 'placement', load: () => import('./placement.bench.ts') },
   { name: 'registry-load', load: () => import('./registry-load.bench.ts') },
   { name: 'ipmi', load: () => import('./ipmi.bench.ts') },
+  { name: 'sol', load: () => import('./sol.bench.ts') },
   { name: 'bmc-sweep', load: () => import('./bmc-sweep.bench.ts') },
   { name: 'host-inventory', load: () => import('./host-inventory.bench.ts') },
   { name: 'api', load: () => import('./api.bench.ts') },

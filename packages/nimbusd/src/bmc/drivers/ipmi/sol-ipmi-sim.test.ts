@@ -81,6 +81,18 @@ describe.skipIf(missing !== undefined)(`IPMI SOL against ipmi_sim${missing ? ` (
     await closed(console);
   });
 
+  it('delivers the first keystroke of a console opened after another one closed', async () => {
+    const port = await serial;
+    for (const key of ['1', '2']) {
+      const console = await openConsole(client());
+      const arrived = readUntil(port, key);
+      console.write(key);
+      await arrived;
+      console.destroy();
+      await closed(console);
+    }
+  });
+
   it('lets go of SOL when closed, so ipmitool can take the console next', async () => {
     const console = await openConsole(client());
     console.destroy();

@@ -31,7 +31,7 @@ export const SOL_MAX_CHARS = 255;
 const SOL_HEADER = 4;
 
 export interface SolPacket {
-  /** 1–15 for a packet carrying characters; 0 for a packet that only acknowledges. */
+  /** 1–15 for a packet carrying characters (or an empty one that only takes a number); 0 for a packet that only acknowledges. */
   sequence: number;
   /** The sequence number acknowledged (or refused); 0 when this packet acknowledges nothing. */
   ackSequence: number;

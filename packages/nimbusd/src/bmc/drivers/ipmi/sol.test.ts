@@ -19,8 +19,13 @@ class RecordingLink implements SolLink {
   async release(deactivate: boolean): Promise<void> {
     this.released = deactivate;
   }
+  /** The packets that carried input. */
   data(): SolPacket[] {
-    return this.sent.filter((p) => p.sequence !== 0);
+    return this.sent.filter((p) => p.data.length > 0);
+  }
+  /** Acknowledgements of the BMC's characters only. */
+  acks(): SolPacket[] {
+    return this.sent.filter((p) => p.sequence === 0);
   }
 }
 
@@ -32,19 +37,27 @@ describe('SOL console', () => {
     vi.useRealTimers();
   });
 
+  it('opens with an empty packet numbered 1, so that input never repeats the number a BMC remembers', async () => {
+    const link = new RecordingLink();
+    const sol = new SolConsole(link, 64);
+    await flush();
+    expect(link.sent).toEqual([{ sequence: 1, ackSequence: 0, acceptedCount: 0, flags: 0, data: Buffer.alloc(0) }]);
+    sol.destroy();
+  });
+
   it('splits input into packets of the BMC’s size and sends the next one only when the last is acknowledged', async () => {
     const link = new RecordingLink();
     const sol = new SolConsole(link, 4);
     sol.write('abcdefghij');
     await flush();
-    expect(link.data().map((p) => [p.sequence, p.data.toString()])).toEqual([[1, 'abcd']]);
-    sol.receive(fromBmc({ ackSequence: 1, acceptedCount: 4 }));
+    expect(link.data().map((p) => [p.sequence, p.data.toString()])).toEqual([[2, 'abcd']]);
+    sol.receive(fromBmc({ ackSequence: 2, acceptedCount: 4 }));
     await flush();
-    sol.receive(fromBmc({ ackSequence: 2, acceptedCount: 2 })); // took only "ef": "gh" goes again
+    sol.receive(fromBmc({ ackSequence: 3, acceptedCount: 2 })); // took only "ef": "gh" goes again
     await flush();
-    sol.receive(fromBmc({ ackSequence: 3, acceptedCount: 4 }));
+    sol.receive(fromBmc({ ackSequence: 4, acceptedCount: 4 }));
     await flush();
-    expect(link.data().map((p) => [p.sequence, p.data.toString()])).toEqual([[1, 'abcd'], [2, 'efgh'], [3, 'ghij']]);
+    expect(link.data().map((p) => [p.sequence, p.data.toString()])).toEqual([[2, 'abcd'], [3, 'efgh'], [4, 'ghij']]);
     expect(sol.bytesOut).toBe(10);
     sol.destroy();
   });
@@ -56,7 +69,7 @@ describe('SOL console', () => {
     const failed = new Promise<Error>((resolve) => sol.once('error', resolve));
     sol.write('x');
     await vi.advanceTimersByTimeAsync(350);
-    expect(link.data().map((p) => p.sequence)).toEqual([1, 1, 1]);
+    expect(link.data().map((p) => p.sequence)).toEqual([2, 2, 2]);
     const err = await failed;
     expect(err).toBeInstanceOf(BmcTimeoutError);
     expect(err.message).toMatch(/acknowledged no console input after 3 sends/);
@@ -73,7 +86,7 @@ describe('SOL console', () => {
     sol.receive(fromBmc({ sequence: 2, data: Buffer.from('ok') }));
     await flush();
     expect(chunks.join('')).toBe('login: ok');
-    expect(link.sent.map((p) => [p.ackSequence, p.acceptedCount])).toEqual([[1, 7], [1, 7], [2, 2]]);
+    expect(link.acks().map((p) => [p.ackSequence, p.acceptedCount])).toEqual([[1, 7], [1, 7], [2, 2]]);
     sol.destroy();
   });
 
@@ -83,7 +96,7 @@ describe('SOL console', () => {
     sol.receive(Buffer.from([0x01]));
     sol.receive(fromBmc({ ackSequence: 9, acceptedCount: 1 }));
     await flush();
-    expect(link.sent).toEqual([]);
+    expect(link.sent.slice(1)).toEqual([]);
     expect(sol.destroyed).toBe(false);
     sol.destroy();
   });
@@ -94,11 +107,11 @@ describe('SOL console', () => {
     const sol = new SolConsole(link, 64, { retryMs: 100, retries: 5, checkMs: 60_000 });
     sol.write('y');
     await vi.advanceTimersByTimeAsync(1);
-    sol.receive(fromBmc({ ackSequence: 1, flags: SOL_STATUS.nack | SOL_STATUS.transferUnavailable }));
+    sol.receive(fromBmc({ ackSequence: 2, flags: SOL_STATUS.nack | SOL_STATUS.transferUnavailable }));
     await vi.advanceTimersByTimeAsync(100);
-    sol.receive(fromBmc({ ackSequence: 1, acceptedCount: 1 }));
+    sol.receive(fromBmc({ ackSequence: 2, acceptedCount: 1 }));
     await vi.advanceTimersByTimeAsync(1);
-    expect(link.data().map((p) => [p.sequence, p.data.toString()])).toEqual([[1, 'y'], [1, 'y']]);
+    expect(link.data().map((p) => [p.sequence, p.data.toString()])).toEqual([[2, 'y'], [2, 'y']]);
     expect(sol.bytesOut).toBe(1);
     sol.destroy();
   });

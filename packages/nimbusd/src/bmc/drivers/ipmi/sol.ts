@@ -73,6 +73,11 @@ export class SolConsole extends Duplex implements SerialConsole {
     this.#timing = { ...DEFAULT_SOL_TIMING, ...timing };
     this.#check = setInterval(() => this.#checkActive(), this.#timing.checkMs);
     this.#check.unref();
+    // Some BMCs (ipmi_sim among them) remember the last sequence number of the previous SOL
+    // session and take a first packet that repeats it for a resend, dropping its characters.
+    // An empty packet numbered 1 settles that either way: real input starts at 2.
+    this.#sequence = 1;
+    this.#transmit({ sequence: 1, ackSequence: 0, acceptedCount: 0, flags: 0, data: Buffer.alloc(0) });
   }
 
   get closeReason(): string | undefined {
