@@ -1,17 +1,14 @@
 // The console channel of the SSH API (`exec nimbus-console`): one request line, its
 // answer, then raw bytes; malformed first lines; who closes and why; OpenSSH as a client.
-import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempStateDir } from '../state/testdata/fixtures.ts';
 import type { Instance } from '../state/index.ts';
 import { ApiCallError, NimbusApiClient } from './client.ts';
 import { RPC_ERRORS } from './json-rpc.ts';
 import { startTestApi, testKey, type TestApi } from './testdata/api-fixture.ts';
 import { LoopbackConsole } from './testdata/loopback-console.ts';
+import { hasOpenSsh, spawnOpenSsh } from './testdata/openssh-client.ts';
 
 const tenant = testKey();
 const MAX_LINE = 512;
@@ -135,15 +132,8 @@ describe('the console channel', () => {
     expect(err.message).toMatch(/is releasing; its console went with it/);
   });
 
-  const hasSsh = spawnSync('ssh', ['-V']).status === 0;
-  it.skipIf(!hasSsh)('serves `ssh … nimbus-console` from OpenSSH (skipped when openssh-client is not installed)', async () => {
-    const keyFile = join(tempStateDir(), 'id_ed25519');
-    writeFileSync(keyFile, tenant.privateKey, { mode: 0o600 });
-    const child = spawn(
-      'ssh',
-      ['-i', keyFile, '-p', String(api.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR', '-T', '127.0.0.1', 'nimbus-console'],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    );
+  it.skipIf(!hasOpenSsh())('serves `ssh … nimbus-console` from OpenSSH (skipped when openssh-client is not installed)', async () => {
+    const child = spawnOpenSsh(tenant.privateKey, api.port, 'nimbus-console');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

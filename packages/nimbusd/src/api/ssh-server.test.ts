@@ -1,14 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempStateDir } from '../state/testdata/fixtures.ts';
 import { ApiCallError, ApiConnectionError, HostKeyMismatchError, NimbusApiClient } from './client.ts';
 import { RPC_ERRORS } from './json-rpc.ts';
 import type { Dispatcher } from './methods.ts';
 import { startTestApi, testKey, type TestApi, type TestKey } from './testdata/api-fixture.ts';
+import { hasOpenSsh, spawnOpenSsh } from './testdata/openssh-client.ts';
 
 const admin = testKey();
 const tenantA = testKey();
@@ -223,18 +220,10 @@ describe('connection limits', () => {
 });
 
 describe('the SSH API with OpenSSH as the client', () => {
-  const hasSsh = spawnSync('ssh', ['-V']).status === 0;
-  it.skipIf(!hasSsh)('answers a JSON-RPC line sent by `ssh … nimbus-api` (skipped when openssh-client is not installed)', async () => {
+  it.skipIf(!hasOpenSsh())('answers a JSON-RPC line sent by `ssh … nimbus-api` (skipped when openssh-client is not installed)', async () => {
     const api = await startTestApi({ adminKeys: [], tenantPolicy: 'open', tenantKeys: [] }, 1);
     try {
-      const keyFile = join(tempStateDir(), 'id_ed25519');
-      writeFileSync(keyFile, tenantA.privateKey, { mode: 0o600 });
-      const { spawn } = await import('node:child_process');
-      const child = spawn(
-        'ssh',
-        ['-i', keyFile, '-p', String(api.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR', '-T', '127.0.0.1', 'nimbus-api'],
-        { stdio: ['pipe', 'pipe', 'pipe'] },
-      );
+      const child = spawnOpenSsh(tenantA.privateKey, api.port, 'nimbus-api');
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
