@@ -1,13 +1,16 @@
 // `nimbusd bmc …` run as the built binary, against ipmi_sim (cross-checked with ipmitool)
 // and the Redfish emulator (cross-checked with a plain HTTP GET, as curl would do it).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedfishEmulator } from './redfish-emulator/server.ts';
 import { NIMBUSD_BIN, parseJsonOutput } from './support/cli.ts';
+import { freeTcpPort } from './support/free-port.ts';
 import { IpmiSim, ipmiPeersMissing } from './support/ipmi-sim.ts';
 import { REPO_ROOT } from './support/nimbusctl.ts';
 
@@ -114,6 +117,110 @@ describe.skipIf(missing !== undefined)(`nimbusd bmc against ipmi_sim${missing ? 
   });
 });
 
+describe.skipIf(missing !== undefined)(`nimbusd bmc console against ipmi_sim's SOL${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let sim: IpmiSim;
+  let serialServer: Server;
+  let serial: TcpSocket;
+  let bmc: string[];
+
+  beforeAll(async () => {
+    // The machine's serial port: a TCP socket ipmi_sim connects its SOL to.
+    const port = await freeTcpPort();
+    serialServer = createServer();
+    const connected = new Promise<TcpSocket>((resolve) => serialServer.once('connection', resolve));
+    await new Promise<void>((resolve) => serialServer.listen(port, '127.0.0.1', resolve));
+    sim = await new IpmiSim({ solSerialPort: port }).start();
+    serial = await connected;
+    bmc = ['--driver', 'ipmi', '--host', sim.host, '--port', String(sim.port), '--user', sim.username, '--cipher-suite', '3', '--password-file', secretFile('sol.pw', sim.password)];
+  });
+  afterAll(async () => {
+    await sim?.stop();
+    serial?.destroy();
+    serialServer?.close();
+  });
+
+  /** Runs `nimbusd <args>` (a console) with pipes until the machine's `banner` reaches its stdout, then `then(write)`, then SIGTERM. */
+  async function consoleRun(args: string[], banner: string, then: (write: (text: string) => void) => Promise<void>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [NIMBUSD_BIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    try {
+      // The machine prints until the console is up: what it printed before is not SOL's to deliver.
+      const printing = setInterval(() => serial.write(`${banner}\r\n`), 200);
+      const json = args.includes('--json');
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline && !json && !stdout.includes(banner); ) await new Promise((r) => setTimeout(r, 50));
+      if (json) await new Promise((r) => setTimeout(r, 1500));
+      clearInterval(printing);
+      await then((text) => child.stdin.write(text));
+      child.kill('SIGTERM');
+      return { status: await exited, stdout, stderr };
+    } finally {
+      clearTimeout(killer);
+    }
+  }
+
+  it('shows what the machine prints and types what comes in, until it is interrupted', async () => {
+    const typed = new Promise<string>((resolve) => {
+      let got = '';
+      const onData = (d: Buffer) => {
+        got += d.toString();
+        if (got.includes('\n')) {
+          serial.off('data', onData);
+          resolve(got);
+        }
+      };
+      serial.on('data', onData);
+    });
+    const run = await consoleRun(['bmc', 'console', ...bmc], 'login:', async (write) => {
+      write('root\n');
+      expect(await typed).toBe('root\n');
+    });
+    expect(run.stdout).toContain('login:');
+    expect(run.status, run.stderr).toBe(0);
+    // SOL was let go on the way out: a console without --force opens again.
+    const again = await consoleRun(['bmc', 'console', ...bmc, '--json'], 'second-banner', async () => {});
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ host: sim.host, via: 'IPMI SOL', outcome: 'interrupted', reason: null, outputTruncated: false, output: expect.stringContaining('second-banner') });
+  });
+
+  it('opens an enrolled machine\'s console from the BMC settings in the store, records it in the audit log, and is refused while another console is open', async () => {
+    const stateDir = join(dir, 'console-state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    const enroll = await nimbusd(['machine', 'enroll', '--state-dir', stateDir, '--name', 'r1-u07', '--bmc-driver', 'ipmi', '--bmc-host', sim.host, '--bmc-port', String(sim.port), '--bmc-user', sim.username, '--bmc-password-file', secretFile('enrolled.pw', sim.password), '--bmc-cipher-suite', '3', '--mac', '52:54:00:aa:bb:07']);
+    expect(enroll.status, enroll.stderr).toBe(0);
+    // ipmitool holds SOL: the machine's console is refused without --force, and says how to get it.
+    const holder = spawn('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', sim.host, '-p', String(sim.port), '-U', sim.username, '-P', sim.password, 'sol', 'activate'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const holderExited = new Promise((resolve) => holder.once('exit', resolve));
+    try {
+      for (let i = 0; i < 50; i++) {
+        const refused = await nimbusd(['machine', 'console', 'r1-u07', '--state-dir', stateDir, '--json']);
+        if (refused.status === 1 && refused.json?.code === 'BMC_BUSY') break;
+        await new Promise((r) => setTimeout(r, 100));
+        if (i === 49) throw new Error(`never refused while ipmitool held SOL: ${refused.stdout}${refused.stderr}`);
+      }
+      const forced = await consoleRun(['machine', 'console', 'r1-u07', '--state-dir', stateDir, '--force', '--json'], 'third-banner', async () => {});
+      expect(forced.status, forced.stderr).toBe(0);
+      expect(JSON.parse(forced.stdout)).toMatchObject({ machine: 'r1-u07', via: 'IPMI SOL', outcome: 'interrupted', output: expect.stringContaining('third-banner') });
+    } finally {
+      holder.kill('SIGKILL');
+      await holderExited;
+    }
+    const db = new DatabaseSync(join(stateDir, 'nimbusd.sqlite'), { readOnly: true });
+    try {
+      const rows = db.prepare("SELECT result, detail FROM audit WHERE action = 'machine.console' ORDER BY seq").all() as { result: string; detail: string }[];
+      expect(rows.at(0)).toMatchObject({ result: 'busy' });
+      expect(rows.at(-1)).toMatchObject({ result: 'ok' });
+      expect(JSON.parse(rows.at(-1)!.detail)).toEqual({ forced: true });
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('nimbusd bmc against the Redfish emulator (public-rackmount1)', () => {
   let emulator: RedfishEmulator;
   let bmc: string[];
@@ -131,6 +238,12 @@ describe('nimbusd bmc against the Redfish emulator (public-rackmount1)', () => {
     bmc = ['--driver', 'redfish', '--scheme', 'http', '--host', '127.0.0.1', '--port', port, '--user', 'admin'];
   });
   afterAll(() => emulator?.close());
+
+  it('says plainly that Redfish gives no serial console', async () => {
+    const r = await nimbusd(['bmc', 'console', ...bmc], env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the redfish driver gives no serial console');
+  });
 
   it('powers off and on, as a plain GET of the system then shows', async () => {
     const off = await nimbusd(['bmc', 'power', 'off', ...bmc], env);

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.ts';
 import { connector, identityFlag, openBook, sessionOptions, timeoutFlag } from '../../instances/cli-support.ts';
-import { attachConsole, type ConsoleOutcome } from '../../instances/console-attach.ts';
+import { attachConsole, type ConsoleOutcome } from '@nimbus/nimbusd/console-terminal';
 import { openInstance } from '../../instances/lookup.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../instances/targets.ts';
 

@@ -1,13 +1,20 @@
 /**
- * Joining the local terminal (or pipes) to an open console. On a terminal, keys go to the
- * machine raw (Ctrl-C included) and the escapes of console-escape.ts are read at line
+ * Joining the local terminal (or pipes) to an open console: nimbusctl's `instance console`
+ * (through a provider's API) and nimbusd's `bmc console` (straight to a BMC). On a terminal, keys go to the
+ * machine raw (Ctrl-C included) and the escapes of escape.ts are read at line
  * starts; from a pipe, input goes as it comes and its end does not close the console:
  * the machine may keep printing. Under --json the output is kept (its last MiB) for the
  * final object instead of printed.
  */
-import type { Writable } from 'node:stream';
-import { ESCAPE_HELP, EscapeFilter } from './console-escape.ts';
-import type { RemoteConsole } from './provider-api.ts';
+import type { Duplex, Writable } from 'node:stream';
+import { ESCAPE_HELP, EscapeFilter } from './escape.ts';
+
+/** A console to attach to: its byte stream, and how it ended (`reason` when the far side closed it). */
+export interface AttachableConsole {
+  /** Keystrokes in, the machine's output out; destroyed to leave. */
+  stream: Duplex;
+  closed: Promise<{ reason: string | undefined }>;
+}
 
 /** The most console output kept for the --json answer; older output is dropped first. */
 export const MAX_CAPTURED_BYTES = 1024 * 1024;
@@ -26,7 +33,7 @@ export interface ConsoleIo {
 }
 
 export interface ConsoleOutcome {
-  /** `left`: by ~. ; `interrupted`: by a signal; `closed`: by the provider (see `reason`). */
+  /** `left`: by ~. ; `interrupted`: by a signal; `closed`: by the far side (see `reason`). */
   outcome: 'left' | 'interrupted' | 'closed';
   reason: string | null;
   /** Bytes the machine printed, and bytes sent to it. */
@@ -36,7 +43,7 @@ export interface ConsoleOutcome {
   outputTruncated?: boolean;
 }
 
-export function attachConsole(remote: RemoteConsole, io: ConsoleIo, stop: AbortSignal): Promise<ConsoleOutcome> {
+export function attachConsole(remote: AttachableConsole, io: ConsoleIo, stop: AbortSignal): Promise<ConsoleOutcome> {
   const { stream } = remote;
   const filter = new EscapeFilter();
   const captured: Buffer[] = [];
@@ -74,8 +81,10 @@ export function attachConsole(remote: RemoteConsole, io: ConsoleIo, stop: AbortS
       }
     };
     const onStop = (): void => void finish('interrupted', null);
+    // A console that fails (its BMC stopped answering) ends the session with why.
+    const onError = (err: Error): void => void finish('closed', err.message);
     const onClose = (): void => {
-      void remote.closed.then(({ reason }) => finish('closed', reason ?? 'the provider closed the console'));
+      void remote.closed.then(({ reason }) => finish('closed', reason ?? 'the far side closed the console'));
     };
 
     async function finish(outcome: ConsoleOutcome['outcome'], reason: string | null): Promise<void> {
@@ -99,6 +108,7 @@ export function attachConsole(remote: RemoteConsole, io: ConsoleIo, stop: AbortS
       rawSet = true;
     }
     stream.on('data', onOutput);
+    stream.on('error', onError);
     stream.once('close', onClose);
     stop.addEventListener('abort', onStop, { once: true });
     io.input.on('data', onKeys);

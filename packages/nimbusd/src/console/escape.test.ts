@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EscapeFilter } from './console-escape.ts';
+import { EscapeFilter } from './escape.ts';
 
 function run(...chunks: string[]): { sent: string; commands: string[] } {
   const filter = new EscapeFilter();

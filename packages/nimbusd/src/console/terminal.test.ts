@@ -1,10 +1,9 @@
 // Joining a terminal or pipes to a console stream: keys, escapes, raw mode, output capture,
 // and the three ways a session ends. The remote is an in-process stream pair; the real
-// provider path is covered by test/lab-nimbusctl.test.ts.
+// paths are covered by test/lab-nimbusctl.test.ts and test/nimbusd-bmc-cli.test.ts.
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { attachConsole, MAX_CAPTURED_BYTES, type ConsoleIo } from './console-attach.ts';
-import type { RemoteConsole } from './provider-api.ts';
+import { attachConsole, MAX_CAPTURED_BYTES, type AttachableConsole, type ConsoleIo } from './terminal.ts';
 
 class FakeRemote {
   sent = '';
@@ -22,8 +21,8 @@ class FakeRemote {
     });
     this.closed = new Promise((resolve) => this.stream.once('close', () => resolve({ status: this.reason ? 1 : 0, reason: this.reason })));
   }
-  console(): RemoteConsole {
-    return { via: 'test', stream: this.stream, closed: this.closed };
+  console(): AttachableConsole {
+    return { stream: this.stream, closed: this.closed };
   }
   print(text: string): void {
     this.stream.push(Buffer.from(text, 'latin1'));
@@ -97,6 +96,14 @@ describe('attaching to a console', () => {
     remote.closeWith('console closed: another session took the console over');
     expect(await attached).toMatchObject({ outcome: 'closed', reason: 'console closed: another session took the console over', bytesIn: 7 });
     expect(t.input.rawModes).toEqual([true, false]);
+  });
+
+  it('ends with the error when the console fails', async () => {
+    const remote = new FakeRemote();
+    const t = terminal(false);
+    const attached = attachConsole(remote.console(), t.io, new AbortController().signal);
+    remote.stream.destroy(new Error('the BMC acknowledged no console input after 7 sends; it may be gone'));
+    expect(await attached).toMatchObject({ outcome: 'closed', reason: 'the BMC acknowledged no console input after 7 sends; it may be gone' });
   });
 
   it('under --json: keeps the output instead of printing it, its last MiB when there is more', async () => {
