@@ -1,7 +1,7 @@
 // `nimbusd bmc …` run as the built binary, against ipmi_sim (cross-checked with ipmitool)
 // and the Redfish emulator (cross-checked with a plain HTTP GET, as curl would do it).
 import { execFile, spawn } from 'node:child_process';
-import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import type { Socket as TcpSocket } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedfishEmulator } from './redfish-emulator/server.ts';
 import { NIMBUSD_BIN, parseJsonOutput } from './support/cli.ts';
-import { freeTcpPort } from './support/free-port.ts';
-import { IpmiSim, ipmiPeersMissing } from './support/ipmi-sim.ts';
+import { IpmiSim, ipmiPeersMissing, startIpmiSimWithSerial, type IpmiSimWithSerial } from './support/ipmi-sim.ts';
 import { REPO_ROOT } from './support/nimbusctl.ts';
 
 const BUILT = join(REPO_ROOT, 'packages', 'nimbusd', 'dist', 'commands', 'bmc', 'power.js');
@@ -119,25 +118,17 @@ describe.skipIf(missing !== undefined)(`nimbusd bmc against ipmi_sim${missing ? 
 
 describe.skipIf(missing !== undefined)(`nimbusd bmc console against ipmi_sim's SOL${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let sim: IpmiSim;
-  let serialServer: Server;
+  let lab: IpmiSimWithSerial;
   let serial: TcpSocket;
   let bmc: string[];
 
   beforeAll(async () => {
     // The machine's serial port: a TCP socket ipmi_sim connects its SOL to.
-    const port = await freeTcpPort();
-    serialServer = createServer();
-    const connected = new Promise<TcpSocket>((resolve) => serialServer.once('connection', resolve));
-    await new Promise<void>((resolve) => serialServer.listen(port, '127.0.0.1', resolve));
-    sim = await new IpmiSim({ solSerialPort: port }).start();
-    serial = await connected;
+    lab = await startIpmiSimWithSerial();
+    ({ sim, serial } = lab);
     bmc = ['--driver', 'ipmi', '--host', sim.host, '--port', String(sim.port), '--user', sim.username, '--cipher-suite', '3', '--password-file', secretFile('sol.pw', sim.password)];
   });
-  afterAll(async () => {
-    await sim?.stop();
-    serial?.destroy();
-    serialServer?.close();
-  });
+  afterAll(() => lab?.stop());
 
   /** Runs `nimbusd <args>` (a console) with pipes until the machine's `banner` reaches its stdout, then `then(write)`, then SIGTERM. */
   async function consoleRun(args: string[], banner: string, then: (write: (text: string) => void) => Promise<void>): Promise<{ status: number | null; stdout: string; stderr: string }> {

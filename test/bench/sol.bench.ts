@@ -7,12 +7,11 @@
  * Bounded: 10 opens or 20 s, 300 keystrokes or 15 s, and one 64 KiB block (30 s) per client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { IpmiClient, IpmiTransport } from '../../packages/nimbusd/src/bmc/drivers/ipmi/index.ts';
-import { freeTcpPort } from '../support/free-port.ts';
-import { IpmiSim, ipmiPeersMissing } from '../support/ipmi-sim.ts';
+import { ipmiPeersMissing, startIpmiSimWithSerial, type IpmiSim } from '../support/ipmi-sim.ts';
 import { markdownTable, ms, percentile, type BenchSection } from './report.ts';
 
 const OPENS = 10;
@@ -25,16 +24,16 @@ const BLOCK_MARK = 'Z';
 
 /** The machine's side of the serial port: echoes, or prints a block of output on request. */
 class SerialPeer {
-  socket: Socket | undefined;
+  readonly socket: Socket;
   echo = true;
-  attach(socket: Socket): void {
+  constructor(socket: Socket) {
     this.socket = socket;
     socket.on('data', (d: Buffer) => {
       if (this.echo) socket.write(d);
     });
   }
   printBlock(): void {
-    this.socket!.write(Buffer.concat([Buffer.alloc(BLOCK_BYTES - 1, 0x2e), Buffer.from(BLOCK_MARK)]));
+    this.socket.write(Buffer.concat([Buffer.alloc(BLOCK_BYTES - 1, 0x2e), Buffer.from(BLOCK_MARK)]));
   }
 }
 
@@ -158,16 +157,11 @@ export async function run(): Promise<BenchSection> {
   const title = 'IPMI Serial over LAN: our client against ipmitool';
   const missing = ipmiPeersMissing();
   if (missing !== undefined) return { title, markdown: `Not measured: ${missing}.` };
-  const serial = new SerialPeer();
-  const port = await freeTcpPort();
-  const server = createServer((s) => serial.attach(s));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const sim = await new IpmiSim({ chassisScript: false, solSerialPort: port }).start();
+  const lab = await startIpmiSimWithSerial({ chassisScript: false });
+  const { sim } = lab;
+  const serial = new SerialPeer(lab.serial);
   const transport = new IpmiTransport();
   try {
-    const deadline = performance.now() + 10_000;
-    while (!serial.socket && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (!serial.socket) throw new Error('ipmi_sim never connected to the serial port');
     const mine = await measure(() => ours(sim, transport), serial);
     const theirs = await measure(() => ipmitool(sim), serial);
     const rate = (f: Figures) => `${((BLOCK_BYTES / 1024) / (f.blockMs / 1000)).toFixed(0)} KiB/s`;
@@ -191,9 +185,7 @@ export async function run(): Promise<BenchSection> {
     };
   } finally {
     await transport.close();
-    await sim.stop();
-    serial.socket?.destroy();
-    server.close();
+    await lab.stop();
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -252,4 +253,39 @@ export class IpmiSim {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** An ipmi_sim whose Serial over LAN reaches a TCP socket held here: the machine's serial port. */
+export interface IpmiSimWithSerial {
+  sim: IpmiSim;
+  /** Write to it what the machine prints; read from it what SOL clients type. */
+  serial: Socket;
+  stop(): Promise<void>;
+}
+
+export async function startIpmiSimWithSerial(options: { chassisScript?: boolean } = {}): Promise<IpmiSimWithSerial> {
+  const server = createServer();
+  const connected = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const sim = await new IpmiSim({ ...options, solSerialPort: port }).start();
+  let timer: NodeJS.Timeout | undefined;
+  const serial = await Promise.race([
+    connected,
+    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('ipmi_sim did not connect its SOL to the serial socket within 10 s')), 10_000); }),
+  ]).catch(async (e: unknown) => {
+    await sim.stop();
+    server.close();
+    throw e;
+  });
+  clearTimeout(timer);
+  return {
+    sim,
+    serial,
+    stop: async () => {
+      await sim.stop();
+      serial.destroy();
+      server.close();
+    },
+  };
 }

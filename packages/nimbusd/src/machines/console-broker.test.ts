@@ -1,13 +1,12 @@
 // The console broker against ipmi_sim's SOL: one console per machine, takeover when forced,
 // closing on release and on stop. The machine's serial port is a TCP socket this test holds.
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IpmiClient, IpmiTransport } from '../bmc/drivers/ipmi/index.ts';
 import { ConflictError, type Instance, type Machine, type Store } from '../state/index.ts';
 import { enrollReady, openTestStore, tempStateDir } from '../state/testdata/fixtures.ts';
-import { freeTcpPort } from '../../../../test/support/free-port.ts';
-import { IpmiSim, ipmiPeersMissing } from '../../../../test/support/ipmi-sim.ts';
+import { ipmiPeersMissing, startIpmiSimWithSerial, type IpmiSim, type IpmiSimWithSerial } from '../../../../test/support/ipmi-sim.ts';
 import { ConsoleBroker } from './console-broker.ts';
 import type { ConnectBmc } from './machine-bmc.ts';
 
@@ -17,7 +16,7 @@ const closed = (s: NodeJS.EventEmitter & { closed: boolean }) => new Promise<voi
 describe.skipIf(missing !== undefined)(`console broker against ipmi_sim${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let sim: IpmiSim;
   let transport: IpmiTransport;
-  let serialServer: Server;
+  let lab: IpmiSimWithSerial;
   let serial: Socket;
   let store: Store;
   let machine: Machine;
@@ -27,12 +26,8 @@ describe.skipIf(missing !== undefined)(`console broker against ipmi_sim${missing
   let broker: ConsoleBroker;
 
   beforeAll(async () => {
-    const port = await freeTcpPort();
-    serialServer = createServer();
-    const connected = new Promise<Socket>((resolve) => serialServer.once('connection', resolve));
-    await new Promise<void>((resolve) => serialServer.listen(port, '127.0.0.1', resolve));
-    sim = await new IpmiSim({ solSerialPort: port }).start();
-    serial = await connected;
+    lab = await startIpmiSimWithSerial();
+    ({ sim, serial } = lab);
     transport = new IpmiTransport();
     store = openTestStore(join(tempStateDir(), 'nimbusd.sqlite'));
     const id = enrollReady(store, 'node1');
@@ -51,9 +46,7 @@ describe.skipIf(missing !== undefined)(`console broker against ipmi_sim${missing
     await broker?.closeAll('test over');
     store?.close();
     await transport?.close();
-    await sim?.stop();
-    serial?.destroy();
-    serialServer?.close();
+    await lab?.stop();
   });
 
   it('refuses a second console on the machine unless forced, and a forced one takes it over', async () => {

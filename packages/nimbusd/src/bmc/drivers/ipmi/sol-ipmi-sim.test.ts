@@ -1,13 +1,12 @@
 // SOL against OpenIPMI's ipmi_sim, whose serial port is a TCP socket this test holds;
 // ipmitool's `sol activate` is the other console client contending for it.
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SerialConsole } from '../../console.ts';
 import { BmcBusyError } from '../../errors.ts';
-import { freeTcpPort } from '../../../../../../test/support/free-port.ts';
-import { IpmiSim, ipmiPeersMissing } from '../../../../../../test/support/ipmi-sim.ts';
+import { ipmiPeersMissing, startIpmiSimWithSerial, type IpmiSim, type IpmiSimWithSerial } from '../../../../../../test/support/ipmi-sim.ts';
 import { IpmiClient, IpmiTransport } from './index.ts';
 
 const missing = ipmiPeersMissing();
@@ -30,8 +29,8 @@ function readUntil(stream: NodeJS.ReadableStream | Socket, pattern: string | Reg
 describe.skipIf(missing !== undefined)(`IPMI SOL against ipmi_sim${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let sim: IpmiSim;
   let transport: IpmiTransport;
-  let serialServer: Server;
-  let serial: Promise<Socket>;
+  let lab: IpmiSimWithSerial;
+  let serial: Socket;
   const open: SerialConsole[] = [];
   const clients: IpmiClient[] = [];
   const client = () => {
@@ -47,25 +46,19 @@ describe.skipIf(missing !== undefined)(`IPMI SOL against ipmi_sim${missing ? ` (
   const closed = (console: SerialConsole) => new Promise<void>((resolve) => (console.closed ? resolve() : console.once('close', () => resolve())));
 
   beforeAll(async () => {
-    const port = await freeTcpPort();
-    serialServer = createServer();
-    serial = new Promise((resolve) => serialServer.once('connection', resolve));
-    await new Promise<void>((resolve) => serialServer.listen(port, '127.0.0.1', resolve));
-    sim = await new IpmiSim({ solSerialPort: port }).start();
+    lab = await startIpmiSimWithSerial();
+    ({ sim, serial } = lab);
     transport = new IpmiTransport();
-    await serial;
   });
   afterAll(async () => {
     for (const c of open) c.destroy();
     for (const c of clients) await c.close();
     await transport?.close();
-    await sim?.stop();
-    (await serial)?.destroy();
-    serialServer?.close();
+    await lab?.stop();
   });
 
   it('carries characters both ways, in order, across many packets', async () => {
-    const port = await serial;
+    const port = serial;
     const console = await openConsole(client());
     expect(console.via).toBe('IPMI SOL');
     // The machine prints; the console reads it.
@@ -82,7 +75,7 @@ describe.skipIf(missing !== undefined)(`IPMI SOL against ipmi_sim${missing ? ` (
   });
 
   it('delivers the first keystroke of a console opened after another one closed', async () => {
-    const port = await serial;
+    const port = serial;
     for (const key of ['1', '2']) {
       const console = await openConsole(client());
       const arrived = readUntil(port, key);
@@ -97,7 +90,7 @@ describe.skipIf(missing !== undefined)(`IPMI SOL against ipmi_sim${missing ? ` (
     const console = await openConsole(client());
     console.destroy();
     await closed(console);
-    const port = await serial;
+    const port = serial;
     const child = spawn('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', sim.host, '-p', String(sim.port), '-U', sim.username, '-P', sim.password, 'sol', 'activate'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
@@ -127,7 +120,7 @@ describe.skipIf(missing !== undefined)(`IPMI SOL against ipmi_sim${missing ? ` (
     // The first notices within its check interval, and says why it ended.
     await closed(first);
     expect(first.closeReason).toMatch(/another session took it over|BMC ended/);
-    const port = await serial;
+    const port = serial;
     const got = readUntil(taken, 'after-takeover');
     port.write('after-takeover\r\n');
     expect(await got).toContain('after-takeover');
