@@ -4,6 +4,8 @@
  * byte back (as a getty echoes keystrokes) or prints a block of output when asked.
  * Three figures: open → first echo (a new session and activation each time), keystroke
  * echo round trips on an open console, and how fast a block of machine output arrives.
+ * ipmitool runs on a pseudo-terminal, as a person runs it (from a pipe it takes about a
+ * second longer to open).
  * Bounded: 10 opens or 20 s, 300 keystrokes or 15 s, and one 64 KiB block (30 s) per client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -86,21 +88,13 @@ async function ours(sim: IpmiSim, transport: IpmiTransport): Promise<BenchConsol
   };
 }
 
+/** ipmitool as a person runs it: on a terminal (a pseudo-terminal from util-linux `script`). */
 async function ipmitool(sim: IpmiSim): Promise<BenchConsole> {
-  const child: ChildProcess = spawn('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', sim.host, '-p', String(sim.port), '-U', sim.username, '-P', sim.password, 'sol', 'activate'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const argv = ['ipmitool', '-I', 'lanplus', '-C', '3', '-H', sim.host, '-p', String(sim.port), '-U', sim.username, '-P', sim.password, 'sol', 'activate'];
+  const child: ChildProcess = spawn('script', ['--quiet', '--flush', '--return', '--command', `exec ${argv.join(' ')}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
   const waitFor = watchOutput(child.stdout!);
   const exited = new Promise((r) => child.once('exit', r));
-  // Active once a keystroke comes back.
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    child.stdin!.write('a');
-    try {
-      await waitFor('a', 20);
-      break;
-    } catch {
-      if (performance.now() > deadline) throw new Error('ipmitool sol activate did not come up within 10 s');
-    }
-  }
+  await waitFor('SOL Session operational', 10_000);
   return {
     write: (text) => void child.stdin!.write(text),
     waitFor,
@@ -157,17 +151,20 @@ export async function run(): Promise<BenchSection> {
   const title = 'IPMI Serial over LAN: our client against ipmitool';
   const missing = ipmiPeersMissing();
   if (missing !== undefined) return { title, markdown: `Not measured: ${missing}.` };
-  const lab = await startIpmiSimWithSerial({ chassisScript: false });
-  const { sim } = lab;
-  const serial = new SerialPeer(lab.serial);
+  // A simulator each: ipmi_sim remembers the last SOL sequence number of the previous session
+  // and drops a first packet that repeats it, so one client's last packet must not meet the
+  // other's first (ours guards against it; ipmitool does not, and would lose a keystroke).
+  const labs = [await startIpmiSimWithSerial({ chassisScript: false }), await startIpmiSimWithSerial({ chassisScript: false })] as const;
   const transport = new IpmiTransport();
   try {
-    const mine = await measure(() => ours(sim, transport), serial);
-    const theirs = await measure(() => ipmitool(sim), serial);
+    const mine = await measure(() => ours(labs[0].sim, transport), new SerialPeer(labs[0].serial));
+    const theirs = await measure(() => ipmitool(labs[1].sim), new SerialPeer(labs[1].serial));
     const rate = (f: Figures) => `${((BLOCK_BYTES / 1024) / (f.blockMs / 1000)).toFixed(0)} KiB/s`;
     const row = (what: string, f: Figures): string[] => [
       what,
       ms(percentile(f.opens, 50)),
+      ms(f.opens[0]!),
+      ms(f.opens.at(-1)!),
       String(f.echoes.length),
       ms(percentile(f.echoes, 50), 2),
       ms(percentile(f.echoes, 99), 2),
@@ -177,15 +174,17 @@ export async function run(): Promise<BenchSection> {
       title,
       markdown: [
         `Against OpenIPMI ipmi_sim on 127.0.0.1 (cipher suite 3, SOL encrypted and authenticated), whose serial port is a TCP socket that echoes keystrokes. ` +
-          `Open: a new session and SOL activation until the first keystroke comes back (median of ${OPENS}; ipmitool includes its process start). ` +
+          `Open: a new session and SOL activation until the first keystroke comes back (median of ${OPENS}; ipmitool runs on a pseudo-terminal from util-linux \`script\`, as a person runs it, and includes both processes' start). ` +
           `Echo: one keystroke at a time on an open console. Block: ${BLOCK_BYTES / 1024} KiB printed by the machine at once, until its last byte arrives.`,
         '',
-        markdownTable(['client', 'open → first echo p50', 'keystrokes', 'echo p50', 'echo p99', `${BLOCK_BYTES / 1024} KiB block`], [row('nimbusd SOL client', mine), row('  reference: ipmitool sol activate', theirs)]),
+        markdownTable(['client', 'open → first echo p50', 'best', 'worst', 'keystrokes', 'echo p50', 'echo p99', `${BLOCK_BYTES / 1024} KiB block`], [row('nimbusd SOL client', mine), row('  reference: ipmitool sol activate', theirs)]),
+        '',
+        'Opened back to back, ipmitool\'s first keystroke sometimes comes back only after about a second: consistent with ipmi_sim dropping a first packet whose sequence number repeats the last one of the previous session (its test in sol-ipmi-sim.test.ts) and ipmitool resending after its 1 s timeout. Our client opens with an empty packet numbered 1 so that no keystroke is the one dropped.',
       ].join('\n'),
     };
   } finally {
     await transport.close();
-    await lab.stop();
+    for (const lab of labs) await lab.stop();
   }
 }
 
