@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../logging/index.ts';
 import { identify, type ApiAccess, type Caller } from './identity.ts';
 import { errorResponse, parseRequestLine, resultResponse, RPC_ERRORS, RpcError, type RpcResponse } from './json-rpc.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './line-framer.ts';
-import type { SerialConsole } from '../bmc/console.ts';
+import { serveConsoleChannel } from './console-channel.ts';
 import { CONSOLE_CHANNEL_NAME, type CallContext, type Dispatcher } from './methods.ts';
 
 /** The notification method that carries a running call's events; `params.id` is the call's request id. */
@@ -116,7 +116,9 @@ export class ApiServer {
         session.on('exec', (accept, reject, info) => {
           const command = info.command.trim();
           if (command === API_CHANNEL_NAME) return this.#serveChannel(accept(), who);
-          if (command === CONSOLE_CHANNEL_NAME) return this.#serveConsole(accept(), who);
+          if (command === CONSOLE_CHANNEL_NAME) {
+            return serveConsoleChannel(accept(), who, { dispatch: this.#options.dispatch, maxLineBytes: this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, logger: this.#logger });
+          }
           reject();
         });
         session.on('subsystem', (accept, reject, info) => {
@@ -127,90 +129,6 @@ export class ApiServer {
         session.on('shell', (_accept, reject) => reject());
       });
     });
-  }
-
-  /**
-   * A console channel: one `instances.console` request line in, its answer out, then the
-   * console's bytes both ways until either side closes. Why the console closed, when the
-   * client did not close it, goes to the channel's stderr, with exit status 1.
-   */
-  #serveConsole(channel: ServerChannel, caller: Caller): void {
-    const maxLineBytes = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    const gone = new AbortController();
-    let console: SerialConsole | undefined;
-    let early: Buffer[] = [];
-    let requested = false;
-    let channelClosed = false;
-    const finish = (status: number, why?: string): void => {
-      if (channelClosed) return;
-      if (why) channel.stderr.write(`${why}\n`);
-      channel.exit(status);
-      channel.end();
-    };
-    const onRequest = (text: string): void => {
-      requested = true;
-      const parsed = parseRequestLine(text);
-      if (!parsed.ok) return (channel.write(`${JSON.stringify(parsed.response)}\n`), finish(2));
-      const { request } = parsed;
-      const id = request.id ?? null;
-      if (request.method !== 'instances.console') {
-        channel.write(`${JSON.stringify(errorResponse(id, new RpcError(RPC_ERRORS.INVALID_REQUEST, `a ${CONSOLE_CHANNEL_NAME} channel takes instances.console only`)))}\n`);
-        return finish(2);
-      }
-      const context: CallContext = { notify: () => {}, signal: gone.signal, attach: (stream) => { console = stream; } };
-      this.#options.dispatch(caller, request, context).then(
-        (result) => {
-          const opened = console;
-          if (!opened) return (channel.write(`${JSON.stringify(errorResponse(id, new RpcError(RPC_ERRORS.INTERNAL_ERROR, 'internal error')))}\n`), finish(1));
-          if (gone.signal.aborted) return opened.close('the client left');
-          channel.write(`${JSON.stringify(resultResponse(id, result))}\n`);
-          opened.on('data', (chunk: Buffer) => channel.write(chunk));
-          opened.once('close', () => finish(opened.closeReason ? 1 : 0, opened.closeReason && `console closed: ${opened.closeReason}`));
-          opened.on('error', (err: Error) => this.#logger.info({ err: err.message }, 'console ended with an error'));
-          for (const chunk of early) opened.write(chunk);
-          early = [];
-        },
-        (err: unknown) => {
-          channel.write(`${JSON.stringify(errorResponse(id, err instanceof RpcError ? err : new RpcError(RPC_ERRORS.INTERNAL_ERROR, 'internal error')))}\n`);
-          finish(1);
-        },
-      );
-    };
-    const framer = new LineFramer(maxLineBytes, {
-      oversized: (bytes) => {
-        requested = true;
-        channel.write(`${JSON.stringify(errorResponse(null, new RpcError(RPC_ERRORS.LIMIT_EXCEEDED, `request line longer than ${maxLineBytes} bytes (at least ${bytes})`, { limit: maxLineBytes })))}\n`);
-        finish(2);
-      },
-      line: (text) => {
-        if (!requested) onRequest(text);
-      },
-    });
-    channel.on('data', (chunk: Buffer) => {
-      if (console) return void console.write(chunk);
-      if (!requested) {
-        // Bytes after the request line are the first console input: keep them for the console.
-        const newline = chunk.indexOf(0x0a);
-        if (newline < 0) return framer.push(chunk);
-        framer.push(chunk.subarray(0, newline + 1));
-        chunk = chunk.subarray(newline + 1);
-      }
-      if (chunk.length === 0) return;
-      early.push(chunk);
-      // Input typed while the console opens is kept, within reason.
-      if (early.reduce((n, c) => n + c.length, 0) > maxLineBytes) {
-        early = [];
-        gone.abort();
-        finish(2, `more than ${maxLineBytes} bytes of input before the console opened; dropped`);
-      }
-    });
-    // The end of the client's input is not the end of the console: the machine may keep printing.
-    channel.on('close', () => {
-      channelClosed = true;
-      gone.abort();
-      console?.close('the client left');
-    });
-    channel.on('error', (err: Error) => this.#logger.debug({ err: err.message }, 'console channel error'));
   }
 
   /** JSON-RPC on one channel: a line in, a line out; the channel closes after its input ends and every answer is out. */
