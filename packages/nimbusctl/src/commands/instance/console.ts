@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
+import { runTerminalSession, type ConsoleOutcome } from '@nimbus/nimbusd/console-terminal';
 import { BaseCommand } from '../../base-command.ts';
 import { connector, identityFlag, openBook, sessionOptions, timeoutFlag } from '../../instances/cli-support.ts';
-import { attachConsole, type ConsoleOutcome } from '@nimbus/nimbusd/console-terminal';
 import { openInstance } from '../../instances/lookup.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../instances/targets.ts';
 
@@ -33,32 +33,17 @@ export default class InstanceConsole extends BaseCommand<InstanceConsoleResult> 
   async run(): Promise<InstanceConsoleResult> {
     const { args, flags } = await this.parse(InstanceConsole);
     const { record, session } = await openInstance(openBook(this.paths), connector(), args.id, sessionOptions(flags));
-    const stop = new AbortController();
-    const onSignal = (): void => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     try {
       const remote = await session.console(record.id, flags.force);
-      const interactive = process.stdin.isTTY === true && !this.jsonEnabled();
-      const label = record.name ?? record.id;
-      if (process.stderr.isTTY) {
-        this.logToStderr(`Connected to the console of ${label} (${remote.via} at provider "${record.provider.providerId}"). ${interactive ? 'Type ~. to leave, ~? for help.' : 'Interrupt nimbusctl to leave.'}`);
-      }
-      const outcome = await attachConsole(
-        remote,
-        { input: process.stdin, output: process.stdout, notice: (text) => process.stderr.write(`${text}\n`), interactive, capture: this.jsonEnabled() },
-        stop.signal,
-      );
-      if (outcome.outcome === 'closed') {
-        this.logToStderr(`\r\nThe console of ${label} closed: ${(outcome.reason ?? '').replace(/^console closed: /, '')}`);
-        process.exitCode = 1;
-      } else if (process.stderr.isTTY) {
-        this.logToStderr(`\r\nLeft the console of ${label}; the machine keeps running.`);
-      }
+      const outcome = await runTerminalSession(remote, {
+        label: record.name ?? record.id,
+        via: `${remote.via} at provider "${record.provider.providerId}"`,
+        program: 'nimbusctl',
+        json: this.jsonEnabled(),
+        notice: (text) => this.logToStderr(text),
+      });
       return { id: record.id, providerId: record.provider.providerId, via: remote.via, ...outcome };
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       session.close();
     }
   }

@@ -2,8 +2,7 @@ import { Flags } from '@oclif/core';
 import { BmcUnsupportedError } from '../../bmc/errors.ts';
 import { BmcCommand } from '../../cli/bmc-command.ts';
 import { bmcFlags } from '../../cli/bmc-flags.ts';
-import { runConsoleSession } from '../../cli/console-session.ts';
-import type { ConsoleOutcome } from '../../console/terminal.ts';
+import { attachable, runTerminalSession, type ConsoleOutcome } from '../../console/index.ts';
 
 export interface BmcConsoleResult extends ConsoleOutcome {
   host: string;
@@ -31,8 +30,8 @@ export default class BmcConsole extends BmcCommand<BmcConsoleResult> {
     return this.useBmc(flags, async (client, target) => {
       if (!client.openConsole) throw new BmcUnsupportedError(`the ${target.driver} driver gives no serial console (Redfish has no standard one; use the BMC's own SSH or web console)`);
       const console = await client.openConsole({ force: flags.force });
-      const outcome = await runConsoleSession(console, { label: target.host, json: this.jsonEnabled(), notice: (text) => this.logToStderr(text) });
-      return { host: target.host, ...outcome };
+      const outcome = await runTerminalSession(attachable(console), { label: target.host, via: console.via, program: 'nimbusd', json: this.jsonEnabled(), notice: (text) => this.logToStderr(text) });
+      return { host: target.host, via: console.via, ...outcome };
     });
   }
 }

@@ -2,8 +2,7 @@ import { Args } from '@oclif/core';
 import type { SerialConsole } from '../../bmc/console.ts';
 import { BmcBusyError, BmcUnsupportedError } from '../../bmc/errors.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
-import { runConsoleSession } from '../../cli/console-session.ts';
-import type { ConsoleOutcome } from '../../console/terminal.ts';
+import { attachable, runTerminalSession, type ConsoleOutcome } from '../../console/index.ts';
 import { stateFlags } from '../../machines/flags.ts';
 import { machineBmcConnector, withMachineBmc } from '../../machines/machine-bmc.ts';
 import { cliActor, findMachine, openStore } from '../../machines/machines.ts';
@@ -47,8 +46,8 @@ export default class MachineConsole extends BaseCommand<MachineConsoleResult> {
         throw err;
       }
       audit('ok', { forced: flags.force });
-      const outcome = await runConsoleSession(console, { label: machine.name, json: this.jsonEnabled(), notice: (text) => this.logToStderr(text) });
-      return { machine: machine.name, ...outcome };
+      const outcome = await runTerminalSession(attachable(console), { label: machine.name, via: console.via, program: 'nimbusd', json: this.jsonEnabled(), notice: (text) => this.logToStderr(text) });
+      return { machine: machine.name, via: console.via, ...outcome };
     });
   }
 }
