@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { BootOverride } from '../../boot-device.ts';
 import type { ConsoleOpenOptions, SerialConsole } from '../../console.ts';
 import type { BmcClient } from '../../driver.ts';
-import { BmcBusyError, BmcProtocolError, BmcUnsupportedError } from '../../errors.ts';
+import { BmcProtocolError, BmcUnsupportedError } from '../../errors.ts';
 import type { Feature } from '../../features.ts';
 import type { Inventory } from '../../inventory.ts';
 import type { PowerAction, PowerState } from '../../power.ts';
@@ -18,12 +18,10 @@ import { readFru, type FruInfo } from './fru.ts';
 import { readSensors } from './sdr.ts';
 import { IpmiSession, type SessionOptions } from './session.ts';
 import { SolConsole, type SolTiming } from './sol.ts';
-import {
-  ACTIVATE_CODES, decodeActivateSol, decodeSolEnabled, decodeSolOwnerSession, encodeActivateSol, encodeDeactivateSol, encodeGetSolEnable, encodeSolInstanceInfo,
-  solCharsPerPacket, type SolActivation,
-} from './sol-wire.ts';
+import { activateSol, checkSolEnabled, deactivateSol, SolOwnership } from './sol-commands.ts';
+import { solCharsPerPacket } from './sol-wire.ts';
 import type { IpmiTransport, RetryPolicy } from './transport.ts';
-import { NETFN, PAYLOAD, WireError } from './wire.ts';
+import { NETFN, PAYLOAD } from './wire.ts';
 
 export const IPMI_FEATURES: readonly Feature[] = ['power', 'boot-device', 'inventory', 'sensors', 'console'];
 
@@ -124,51 +122,22 @@ export class IpmiClient implements BmcClient, CommandChannel {
   async openConsole(options: ConsoleOpenOptions = {}): Promise<SerialConsole> {
     const { signal } = options;
     const session = await this.#sessionFor();
-    const enabled = await optional(this.command(NETFN.transport, 0x22, encodeGetSolEnable(), 'Get SOL Configuration Parameters', signal));
-    if (enabled && !safeDecode(() => decodeSolEnabled(enabled), true)) {
-      throw new BmcUnsupportedError(`SOL is disabled on the BMC ${this.#o.host}:${this.#o.port}; enable it there (ipmitool sol set enabled true)`);
-    }
-    const activation = await this.#activateSol(options.force === true, signal);
+    const where = `${this.#o.host}:${this.#o.port}`;
+    await checkSolEnabled(this, where, signal);
+    const activation = await activateSol(this, options.force === true, where, signal);
+    const ownership = new SolOwnership(this, () => session.bmcSessionId);
     let unsubscribe: (() => void) | undefined;
     const link = {
       send: (payload: Buffer) => session.sendPayload(PAYLOAD.sol, payload, activation.port),
-      // Ours only while the BMC says SOL is active in this very session: a takeover by another
-      // session leaves SOL active, and not every BMC tells the session it took it from.
-      stillActive: async () => {
-        const info = await this.command(NETFN.app, 0x4b, encodeSolInstanceInfo(), 'Get Payload Instance Info');
-        return decodeSolOwnerSession(info) === session.bmcSessionId;
-      },
+      stillActive: () => ownership.stillOurs(),
       release: async (deactivate: boolean) => {
         unsubscribe?.();
-        if (deactivate) await this.command(NETFN.app, 0x49, encodeDeactivateSol(), 'Deactivate Payload', AbortSignal.timeout(2000)).catch(() => undefined);
+        if (deactivate) await deactivateSol(this, AbortSignal.timeout(2000)).catch(() => undefined);
       },
     };
     const console = new SolConsole(link, solCharsPerPacket(activation), this.#o.solTiming);
     unsubscribe = await session.subscribe(PAYLOAD.sol, activation.port, (payload) => console.receive(payload));
     return console;
-  }
-
-  async #activateSol(force: boolean, signal?: AbortSignal): Promise<SolActivation> {
-    const activate = async () => decodeActivation(await this.command(NETFN.app, 0x48, encodeActivateSol(), 'Activate Payload', signal));
-    try {
-      return await activate();
-    } catch (e) {
-      if (!(e instanceof BmcProtocolError)) throw e;
-      switch (e.completionCode) {
-        case ACTIVATE_CODES.alreadyActive:
-          if (!force) throw new BmcBusyError(`the serial console (SOL) of BMC ${this.#o.host}:${this.#o.port} is open in another session; force it to take it over`);
-          await this.command(NETFN.app, 0x49, encodeDeactivateSol(), 'Deactivate Payload', signal);
-          return activate();
-        case ACTIVATE_CODES.typeDisabled:
-          throw new BmcUnsupportedError(`the BMC ${this.#o.host}:${this.#o.port} has the SOL payload disabled for this user or channel`);
-        case ACTIVATE_CODES.limitReached:
-          throw new BmcBusyError(`the BMC ${this.#o.host}:${this.#o.port} has as many SOL sessions as it allows`);
-        case ACTIVATE_CODES.cannotEncrypt:
-          throw new BmcUnsupportedError(`the BMC ${this.#o.host}:${this.#o.port} cannot encrypt SOL, and nimbusd does not send a console in the clear`);
-        default:
-          throw e;
-      }
-    }
   }
 
   async close(): Promise<void> {
@@ -185,23 +154,6 @@ async function optional<T>(call: Promise<T>): Promise<T | undefined> {
     if (e instanceof BmcProtocolError && e.completionCode !== undefined) return undefined;
     throw e;
   });
-}
-
-function safeDecode<T>(decode: () => T, fallback: T): T {
-  try {
-    return decode();
-  } catch {
-    return fallback;
-  }
-}
-
-function decodeActivation(data: Buffer): SolActivation {
-  try {
-    return decodeActivateSol(data);
-  } catch (e) {
-    if (e instanceof WireError) throw new BmcProtocolError(e.message, { target: 'Activate Payload' }, { cause: e });
-    throw e;
-  }
 }
 
 /** For FRU data: a completion code, and equally data that does not decode, mean "not there". */

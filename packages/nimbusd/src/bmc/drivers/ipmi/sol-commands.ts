@@ -1,0 +1,99 @@
+/**
+ * The IPMI commands around a SOL session, over a session's `command()`: is SOL enabled,
+ * activate (taking it over when forced), deactivate, and is it still this session's.
+ * Messages name the BMC by the `where` the caller gives; never a password.
+ */
+import { BmcBusyError, BmcProtocolError, BmcUnsupportedError } from '../../errors.ts';
+import type { CommandChannel } from './commands.ts';
+import {
+  ACTIVATE_CODES, decodeActivateSol, decodeSolEnabled, decodeSolOwnerSession, encodeActivateSol, encodeDeactivateSol, encodeGetSolEnable, encodeSolInstanceInfo,
+  type SolActivation,
+} from './sol-wire.ts';
+import { NETFN, WireError } from './wire.ts';
+
+/** Get Payload Activation Status for SOL: byte 1 is the instance capacity, bytes 2–3 one bit per active instance. */
+const SOL_ACTIVATION_STATUS = Uint8Array.of(0x01);
+
+/** Refuses a BMC whose SOL is switched off; a BMC that cannot say (no such parameter) is given the benefit of the doubt. */
+export async function checkSolEnabled(ch: CommandChannel, where: string, signal?: AbortSignal): Promise<void> {
+  let reply: Buffer;
+  try {
+    reply = await ch.command(NETFN.transport, 0x22, encodeGetSolEnable(), 'Get SOL Configuration Parameters', signal);
+  } catch (e) {
+    if (e instanceof BmcProtocolError && e.completionCode !== undefined) return;
+    throw e;
+  }
+  let enabled = true;
+  try {
+    enabled = decodeSolEnabled(reply);
+  } catch {
+    // A reply too short to read says nothing either way: try to activate.
+  }
+  if (!enabled) throw new BmcUnsupportedError(`SOL is disabled on the BMC ${where}; enable it there (ipmitool sol set enabled true)`);
+}
+
+export async function activateSol(ch: CommandChannel, force: boolean, where: string, signal?: AbortSignal): Promise<SolActivation> {
+  const activate = async (): Promise<SolActivation> => {
+    const reply = await ch.command(NETFN.app, 0x48, encodeActivateSol(), 'Activate Payload', signal);
+    try {
+      return decodeActivateSol(reply);
+    } catch (e) {
+      if (e instanceof WireError) throw new BmcProtocolError(e.message, { target: 'Activate Payload' }, { cause: e });
+      throw e;
+    }
+  };
+  try {
+    return await activate();
+  } catch (e) {
+    if (!(e instanceof BmcProtocolError)) throw e;
+    switch (e.completionCode) {
+      case ACTIVATE_CODES.alreadyActive:
+        if (!force) throw new BmcBusyError(`the serial console (SOL) of BMC ${where} is open in another session; force it to take it over`);
+        await deactivateSol(ch, signal);
+        return activate();
+      case ACTIVATE_CODES.typeDisabled:
+        throw new BmcUnsupportedError(`the BMC ${where} has the SOL payload disabled for this user or channel`);
+      case ACTIVATE_CODES.limitReached:
+        throw new BmcBusyError(`the BMC ${where} has as many SOL sessions as it allows`);
+      case ACTIVATE_CODES.cannotEncrypt:
+        throw new BmcUnsupportedError(`the BMC ${where} cannot encrypt SOL, and nimbusd does not send a console in the clear`);
+      default:
+        throw e;
+    }
+  }
+}
+
+export async function deactivateSol(ch: CommandChannel, signal?: AbortSignal): Promise<void> {
+  await ch.command(NETFN.app, 0x49, encodeDeactivateSol(), 'Deactivate Payload', signal);
+}
+
+/**
+ * Whether SOL is still active in the session `sessionId`: a takeover by another session
+ * leaves SOL active, and not every BMC tells the session it took it from. A BMC without
+ * Get Payload Instance Info is asked whether SOL is active at all, from then on.
+ */
+export class SolOwnership {
+  readonly #ch: CommandChannel;
+  readonly #sessionId: () => number | undefined;
+  #instanceInfo = true;
+
+  constructor(ch: CommandChannel, sessionId: () => number | undefined) {
+    this.#ch = ch;
+    this.#sessionId = sessionId;
+  }
+
+  async stillOurs(): Promise<boolean> {
+    if (this.#instanceInfo) {
+      try {
+        const info = await this.#ch.command(NETFN.app, 0x4b, encodeSolInstanceInfo(), 'Get Payload Instance Info');
+        return decodeSolOwnerSession(info) === this.#sessionId();
+      } catch (e) {
+        if (!(e instanceof BmcProtocolError && e.completionCode !== undefined)) throw e;
+        this.#instanceInfo = false;
+      }
+    }
+    const status = await this.#ch.command(NETFN.app, 0x4a, SOL_ACTIVATION_STATUS, 'Get Payload Activation Status');
+    if (status.length < 3) throw new BmcProtocolError(`Get Payload Activation Status reply of ${status.length} bytes is shorter than 3`, { target: 'Get Payload Activation Status' });
+    return (status.readUInt16LE(1) & 0x0001) !== 0;
+  }
+}
