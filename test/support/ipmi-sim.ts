@@ -142,11 +142,11 @@ mc_add_fru_data 0x20 0 ${FRU_SIZE} data ${hex(fruData())}
 mc_enable 0x20
 `;
 
-function lanConf(port: number, dir: string, username: string, password: string, chassisScript: boolean, solSerialPort: number | undefined): string {
+function lanConf(host: string, port: number, dir: string, username: string, password: string, chassisScript: boolean, solSerialPort: number | undefined): string {
   return `name "nimbustest"
 set_working_mc 0x20
   startlan 1
-    addr 127.0.0.1 ${port}
+    addr ${host} ${port}
     priv_limit admin
     allowed_auths_callback none md2 md5 straight
     allowed_auths_user none md2 md5 straight
@@ -162,7 +162,8 @@ ${chassisScript ? `  chassis_control "${dir}/chassis.sh ${dir}/state"\n` : ''}${
 const PROBE = Buffer.from('0600ff07' + '00' + '00000000' + '00000000' + '09' + '2018c88104388e04b1', 'hex');
 
 export class IpmiSim {
-  readonly host = '127.0.0.1';
+  /** Where it listens: 127.0.0.1 unless told (another 127/8 address leaves the port free on 127.0.0.1). */
+  readonly host: string;
   readonly username = 'admin';
   readonly password = 'nimbus-test-pw';
   readonly dir: string;
@@ -180,7 +181,8 @@ export class IpmiSim {
   /** The TCP port ipmi_sim connects its SOL to, as to a serial port (the test listens there). */
   readonly solSerialPort: number | undefined;
 
-  constructor(options: { chassisScript?: boolean; solSerialPort?: number } = {}) {
+  constructor(options: { chassisScript?: boolean; solSerialPort?: number; host?: string } = {}) {
+    this.host = options.host ?? '127.0.0.1';
     this.dir = mkdtempSync(join(tmpdir(), 'nimbus-ipmi-sim-'));
     this.chassisScript = options.chassisScript ?? true;
     this.solSerialPort = options.solSerialPort;
@@ -193,7 +195,7 @@ export class IpmiSim {
     writeFileSync(join(this.dir, 'chassis.sh'), CHASSIS_SCRIPT);
     chmodSync(join(this.dir, 'chassis.sh'), 0o755);
     writeFileSync(join(this.dir, 'bmc.emu'), EMULATOR);
-    writeFileSync(join(this.dir, 'lan.conf'), lanConf(this.port, this.dir, this.username, this.password, this.chassisScript, this.solSerialPort));
+    writeFileSync(join(this.dir, 'lan.conf'), lanConf(this.host, this.port, this.dir, this.username, this.password, this.chassisScript, this.solSerialPort));
     const child = spawn('ipmi_sim', ['-c', 'lan.conf', '-f', 'bmc.emu', '-s', 'persist', '-n'], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     child.stdout?.on('data', (d: Buffer) => { this.#log += d.toString(); });
@@ -263,7 +265,7 @@ export interface IpmiSimWithSerial {
   stop(): Promise<void>;
 }
 
-export async function startIpmiSimWithSerial(options: { chassisScript?: boolean } = {}): Promise<IpmiSimWithSerial> {
+export async function startIpmiSimWithSerial(options: { chassisScript?: boolean; host?: string } = {}): Promise<IpmiSimWithSerial> {
   const server = createServer();
   const connected = new Promise<Socket>((resolve) => server.once('connection', resolve));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

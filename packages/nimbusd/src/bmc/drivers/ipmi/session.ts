@@ -40,6 +40,9 @@ interface Established {
   sequence: number;
 }
 
+/** Whole handshakes (Open Session to RAKP 4) tried before a BMC that stops answering mid-way is given up. */
+const HANDSHAKE_ATTEMPTS = 3;
+
 /** Administrator role, with the "name-only lookup" bit set as ipmitool does. */
 const ROLE_ADMIN_NAME_ONLY = 0x14;
 
@@ -175,18 +178,35 @@ export class IpmiSession {
     const suites: CipherSuiteId[] = this.#o.cipherSuite ? [this.#o.cipherSuite] : [17, 3];
     const rejected: string[] = [];
     for (const id of suites) {
-      const consoleSessionId = this.#random(4).readUInt32LE() || 1;
-      const opened = await this.#openSession(CIPHER_SUITES[id], consoleSessionId, signal);
-      if (typeof opened === 'string') {
-        rejected.push(`suite ${id}: ${opened}`);
+      const session = await this.#handshake(CIPHER_SUITES[id], signal);
+      if (typeof session === 'string') {
+        rejected.push(`suite ${id}: ${session}`);
         continue;
       }
-      const session = await this.#rakp(CIPHER_SUITES[id], consoleSessionId, opened, signal);
       this.#session = session;
       await this.command(NETFN.app, 0x3b, Uint8Array.of(0x04), 'Set Session Privilege Level', signal);
       return session;
     }
     throw new BmcUnsupportedError(`BMC ${this.#o.host}:${this.#o.port} offers no usable cipher suite (${rejected.join('; ')})`);
+  }
+
+  /**
+   * Open Session and RAKP 1–4 for one suite; the reason when the BMC refuses the suite.
+   * A lost RAKP 2 or RAKP 4 cannot be had by resending: a BMC that has moved on ignores the
+   * repeated message (ipmi_sim does). So a handshake that times out starts again from Open
+   * Session, a few times, each with a new console session ID.
+   */
+  async #handshake(suite: CipherSuite, signal?: AbortSignal): Promise<Established | string> {
+    for (let attempt = 1; ; attempt++) {
+      const consoleSessionId = this.#random(4).readUInt32LE() || 1;
+      try {
+        const opened = await this.#openSession(suite, consoleSessionId, signal);
+        if (typeof opened === 'string') return opened;
+        return await this.#rakp(suite, consoleSessionId, opened, signal);
+      } catch (e) {
+        if (!(e instanceof BmcTimeoutError) || attempt >= HANDSHAKE_ATTEMPTS) throw e;
+      }
+    }
   }
 
   /** Pre-session Get Channel Authentication Capabilities, in IPMI 1.5 framing; checks RMCP+ support. */
