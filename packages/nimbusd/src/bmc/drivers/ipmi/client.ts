@@ -124,8 +124,8 @@ export class IpmiClient implements BmcClient, CommandChannel {
     const session = await this.#sessionFor();
     const where = `${this.#o.host}:${this.#o.port}`;
     await checkSolEnabled(this, where, signal);
-    const activation = await activateSol(this, options.force === true, where, signal);
     const ownership = new SolOwnership(this, () => session.bmcSessionId);
+    const activation = await activateSol(this, ownership, options.force === true, where, signal);
     let unsubscribe: (() => void) | undefined;
     const link = {
       send: (payload: Buffer) => session.sendPayload(PAYLOAD.sol, payload, activation.port),

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { BmcBusyError, BmcProtocolError, BmcTimeoutError, BmcUnsupportedError } from '../../errors.ts';
 import type { CommandChannel } from './commands.ts';
-import { activateSol, checkSolEnabled, SolOwnership } from './sol-commands.ts';
+import { activateSol as activateWith, checkSolEnabled, SolOwnership } from './sol-commands.ts';
 
 type Answer = Buffer | number | Error;
 
@@ -24,15 +24,31 @@ function scripted(script: Record<number, Answer[]>): CommandChannel & { asked: n
   };
 }
 
+const OUR_SESSION = 0x1234;
+/** Activation with ownership asked of the same scripted channel, as the client does. */
+const activateSol = (ch: CommandChannel, force: boolean, where: string) => activateWith(ch, new SolOwnership(ch, () => OUR_SESSION), force, where);
+const infoOf = (session: number) => {
+  const b = Buffer.alloc(12);
+  b.writeUInt32LE(session, 0);
+  return b;
+};
+
 const ACTIVATED = Buffer.from('00000000' + '0801' + '0001' + '6f02' + 'ff0f', 'hex');
 const WHERE = '10.0.0.5:623';
 
 describe('activating SOL', () => {
   it('refuses a console held by another session unless forced, and takes it over when forced', async () => {
-    await expect(activateSol(scripted({ 0x48: [0x80] }), false, WHERE)).rejects.toThrow(BmcBusyError);
+    await expect(activateSol(scripted({ 0x48: [0x80], 0x4b: [infoOf(0x9999)] }), false, WHERE)).rejects.toThrow(BmcBusyError);
+    await expect(activateSol(scripted({ 0x48: [0x80], 0x4b: [0xc1] }), false, WHERE)).rejects.toThrow(BmcBusyError);
     const forced = scripted({ 0x48: [0x80, ACTIVATED], 0x49: [Buffer.alloc(0)] });
     expect(await activateSol(forced, true, WHERE)).toMatchObject({ port: 623, inboundPayloadSize: 264 });
     expect(forced.asked).toEqual([0x48, 0x49, 0x48]);
+  });
+
+  it('takes back an activation of its own whose reply was lost (the resend finds SOL active in this session)', async () => {
+    const ch = scripted({ 0x48: [0x80, ACTIVATED], 0x4b: [infoOf(OUR_SESSION)], 0x49: [Buffer.alloc(0)] });
+    expect(await activateSol(ch, false, WHERE)).toMatchObject({ port: 623 });
+    expect(ch.asked).toEqual([0x48, 0x4b, 0x49, 0x48]);
   });
 
   it.each([

@@ -32,7 +32,12 @@ export async function checkSolEnabled(ch: CommandChannel, where: string, signal?
   if (!enabled) throw new BmcUnsupportedError(`SOL is disabled on the BMC ${where}; enable it there (ipmitool sol set enabled true)`);
 }
 
-export async function activateSol(ch: CommandChannel, force: boolean, where: string, signal?: AbortSignal): Promise<SolActivation> {
+/**
+ * Activates SOL instance 1. A BMC that says SOL is already active may mean this very
+ * session: an activation whose reply was lost, resent. Then it is deactivated and
+ * activated again; held by another session, it is taken over only when `force` is set.
+ */
+export async function activateSol(ch: CommandChannel, ownership: SolOwnership, force: boolean, where: string, signal?: AbortSignal): Promise<SolActivation> {
   const activate = async (): Promise<SolActivation> => {
     const reply = await ch.command(NETFN.app, 0x48, encodeActivateSol(), 'Activate Payload', signal);
     try {
@@ -48,7 +53,7 @@ export async function activateSol(ch: CommandChannel, force: boolean, where: str
     if (!(e instanceof BmcProtocolError)) throw e;
     switch (e.completionCode) {
       case ACTIVATE_CODES.alreadyActive:
-        if (!force) throw new BmcBusyError(`the serial console (SOL) of BMC ${where} is open in another session; force it to take it over`);
+        if (!force && !(await ownership.heldHere())) throw new BmcBusyError(`the serial console (SOL) of BMC ${where} is open in another session; force it to take it over`);
         await deactivateSol(ch, signal);
         return activate();
       case ACTIVATE_CODES.typeDisabled:
@@ -83,17 +88,28 @@ export class SolOwnership {
   }
 
   async stillOurs(): Promise<boolean> {
-    if (this.#instanceInfo) {
-      try {
-        const info = await this.#ch.command(NETFN.app, 0x4b, encodeSolInstanceInfo(), 'Get Payload Instance Info');
-        return decodeSolOwnerSession(info) === this.#sessionId();
-      } catch (e) {
-        if (!(e instanceof BmcProtocolError && e.completionCode !== undefined)) throw e;
-        this.#instanceInfo = false;
-      }
-    }
+    const here = await this.#ownerIsThisSession();
+    if (here !== undefined) return here;
     const status = await this.#ch.command(NETFN.app, 0x4a, SOL_ACTIVATION_STATUS, 'Get Payload Activation Status');
     if (status.length < 3) throw new BmcProtocolError(`Get Payload Activation Status reply of ${status.length} bytes is shorter than 3`, { target: 'Get Payload Activation Status' });
     return (status.readUInt16LE(1) & 0x0001) !== 0;
+  }
+
+  /** Whether the BMC says SOL is active in this session; false when it cannot say. */
+  async heldHere(): Promise<boolean> {
+    return (await this.#ownerIsThisSession()) ?? false;
+  }
+
+  /** Undefined when the BMC has no Get Payload Instance Info. */
+  async #ownerIsThisSession(): Promise<boolean | undefined> {
+    if (!this.#instanceInfo) return undefined;
+    try {
+      const info = await this.#ch.command(NETFN.app, 0x4b, encodeSolInstanceInfo(), 'Get Payload Instance Info');
+      return decodeSolOwnerSession(info) === this.#sessionId();
+    } catch (e) {
+      if (!(e instanceof BmcProtocolError && e.completionCode !== undefined)) throw e;
+      this.#instanceInfo = false;
+      return undefined;
+    }
   }
 }
