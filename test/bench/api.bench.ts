@@ -26,6 +26,7 @@ import { ServeProcess } from '../support/serve-process.ts';
 import { sshTestKey } from '../support/ssh-test-key.ts';
 import { TEST_SECRETS } from '../support/test-secrets.ts';
 import { markdownTable, ms, percentile, type BenchSection } from './report.ts';
+import { mapLimited } from '@nimbus/core';
 
 const MACHINES = 10;
 /** Calls per row, over all rounds, and the time a row may take. */
@@ -73,20 +74,6 @@ const perSecond = (s: Series): number => (s.sorted.length / s.elapsedMs) * 1000;
 
 function row(s: Series): string[] {
   return [s.what, s.inFlight, s.sorted.length.toLocaleString('en'), perSecond(s).toFixed(0), ms(percentile(s.sorted, 50), 2), ms(percentile(s.sorted, 99), 2)];
-}
-
-/** Runs `work` over `items`, at most `limit` at once, results in order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** One `capacity` call through OpenSSH: a process, a handshake, one line in and one out. */

@@ -21,6 +21,7 @@ import { createIpmiDriver, IpmiTransport } from '../../packages/nimbusd/src/bmc/
 import { redfishDriver } from '../../packages/nimbusd/src/bmc/drivers/redfish/index.ts';
 import { IpmiSim, ipmiPeersMissing } from '../support/ipmi-sim.ts';
 import { markdownTable, ms, percentile, type BenchSection } from './report.ts';
+import { mapLimited } from '@nimbus/core';
 
 const REDFISH_SYSTEMS = 1_000;
 const IN_FLIGHT = 64;
@@ -51,25 +52,20 @@ interface Sweep {
 /** Calls `call` for every client, at most `inFlight` at once; stops starting calls after SWEEP_BUDGET_MS. */
 async function sweep<C>(clients: readonly C[], inFlight: number, call: (client: C) => Promise<unknown>): Promise<Sweep> {
   const latencies: number[] = [];
-  let next = 0;
   let active = 0;
   let peak = 0;
   const start = performance.now();
-  const worker = async (): Promise<void> => {
-    while (next < clients.length && performance.now() - start < SWEEP_BUDGET_MS) {
-      const client = clients[next++]!;
-      active++;
-      peak = Math.max(peak, active);
-      const t = performance.now();
-      try {
-        await call(client);
-      } finally {
-        active--;
-      }
-      latencies.push(performance.now() - t);
+  await mapLimited(clients, inFlight, async (client) => {
+    active++;
+    peak = Math.max(peak, active);
+    const t = performance.now();
+    try {
+      await call(client);
+    } finally {
+      active--;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, clients.length) }, worker));
+    latencies.push(performance.now() - t);
+  }, () => performance.now() - start < SWEEP_BUDGET_MS);
   return { done: latencies.length, of: clients.length, elapsedMs: performance.now() - start, sorted: latencies.sort((a, b) => a - b), peak };
 }
 

@@ -4,3 +4,4 @@ export * from './registry/index.ts';
 export * from './placement/index.ts';
 export * from './text/table.ts';
 export * from './lifecycle/index.ts';
+export * from './async/map-limited.ts';

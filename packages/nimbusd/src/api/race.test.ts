@@ -10,6 +10,7 @@ import type { Instance } from '../state/index.ts';
 import { ApiCallError, NimbusApiClient } from './client.ts';
 import { RPC_ERRORS } from './json-rpc.ts';
 import { startTestApi, testKey, type TestApi, type TestKey } from './testdata/api-fixture.ts';
+import { mapLimited } from '@nimbus/core';
 
 const CLIENTS = 100;
 /** SSH handshakes at once while connecting; the creates themselves all go out together. */
@@ -17,20 +18,6 @@ const CONNECT_CONCURRENCY = 25;
 /** The conflicts a losing allocation may get: nothing left to take, or taken under it. */
 const LOSING_REASONS = ['no-ready-machine', 'machine-taken'];
 
-
-/** Runs `work` over `items` with at most `limit` running at once, results in order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 type CreateAnswer = { instance: Instance; created: boolean };
 

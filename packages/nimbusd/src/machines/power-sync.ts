@@ -7,7 +7,7 @@
  * reading, not a fact the store must survive a crash with.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidRequestError } from '@nimbus/core';
+import { InvalidRequestError, mapLimited } from '@nimbus/core';
 import type { BmcClient } from '../bmc/driver.ts';
 import { BmcProtocolError } from '../bmc/errors.ts';
 import type { PowerState } from '../bmc/power.ts';
@@ -132,16 +132,11 @@ export class PowerSync {
     const due = machines.filter((m) => (this.#health.get(m.id)?.notBefore ?? 0) <= now);
     const summary: SyncSummary = { polled: due.length, skipped: machines.length - due.length, failed: 0, movedToError: [] };
 
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < due.length && !signal?.aborted) {
-        const machine = due[next++]!;
-        const outcome = await this.#syncMachine(machine, signal);
-        if (outcome !== 'ok') summary.failed += 1;
-        if (outcome === 'moved-to-error') summary.movedToError.push(machine.id);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#concurrency, due.length) }, worker));
+    await mapLimited(due, this.#concurrency, async (machine) => {
+      const outcome = await this.#syncMachine(machine, signal);
+      if (outcome !== 'ok') summary.failed += 1;
+      if (outcome === 'moved-to-error') summary.movedToError.push(machine.id);
+    }, () => !signal?.aborted);
     return summary;
   }
 
