@@ -7,8 +7,9 @@
  * the provider does not accept, say so and move on to the next candidate.
  */
 import type { InstanceBook, InstanceRecord, PendingCreate } from './book.ts';
-import { HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError, RPC_CONFLICT } from './errors.ts';
+import { HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError } from './errors.ts';
 import type { Capacity, ProviderConnector, ProviderEndpoint, ProviderSession, RemoteInstance } from './provider-api.ts';
+import { RPC_ERRORS } from '@nimbus/nimbusd/api-client';
 
 /** A machine class of a provider that placement ranked. */
 export interface CreateCandidate {
@@ -190,6 +191,6 @@ function resultOf(err: unknown): AttemptResult {
   if (err instanceof HostKeyRefusedError) return 'host-key-mismatch';
   if (err instanceof KeyNotAllowedError) return 'key-not-allowed';
   if (err instanceof ProviderUnreachableError) return 'unreachable';
-  if (err instanceof ProviderCallError) return err.rpcCode === RPC_CONFLICT ? 'conflict' : 'refused';
+  if (err instanceof ProviderCallError) return err.rpcCode === RPC_ERRORS.CONFLICT ? 'conflict' : 'refused';
   throw err;
 }

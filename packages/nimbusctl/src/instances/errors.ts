@@ -61,9 +61,3 @@ export class ConsoleUnsupportedError extends NimbusError {
 export class ConsoleBusyError extends NimbusError {
   readonly code = 'CONSOLE_BUSY';
 }
-
-/** JSON-RPC codes nimbusd answers with (packages/nimbusd/src/api/json-rpc.ts). */
-export const RPC_CONFLICT = -32009;
-export const RPC_NOT_FOUND = -32004;
-export const RPC_METHOD_NOT_FOUND = -32601;
-export const RPC_UNAVAILABLE = -32010;

@@ -5,11 +5,9 @@
  * and turns its errors into the typed errors of ./errors.ts with messages that say what
  * to do next.
  */
-import { ApiCallError, ApiConnectionError, HostKeyMismatchError, NimbusApiClient } from '@nimbus/nimbusd/api-client';
+import { ApiCallError, ApiConnectionError, HostKeyMismatchError, NimbusApiClient, RPC_ERRORS } from '@nimbus/nimbusd/api-client';
 import type { Duplex } from 'node:stream';
-import {
-  ConsoleBusyError, ConsoleUnsupportedError, HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError, RPC_CONFLICT, RPC_METHOD_NOT_FOUND, RPC_UNAVAILABLE,
-} from './errors.ts';
+import { ConsoleBusyError, ConsoleUnsupportedError, HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError } from './errors.ts';
 
 /** Where a provider's nimbusd answers and the host key it must present. */
 export interface ProviderEndpoint {
@@ -189,11 +187,11 @@ function consoleError(err: Error, id: string, endpoint: ProviderEndpoint): Error
   // A nimbusd from before consoles refuses the channel itself.
   if (err instanceof ProviderUnreachableError && err.message.includes('refused the nimbus-console channel')) return new ConsoleUnsupportedError(tooOld, { cause: err });
   if (!(err instanceof ProviderCallError)) return err;
-  if (err.rpcCode === RPC_CONFLICT && err.reason === 'console-busy') {
+  if (err.rpcCode === RPC_ERRORS.CONFLICT && err.reason === 'console-busy') {
     return new ConsoleBusyError(`the console of ${id} is open in another session; run again with --force to take it over (the other session is closed)`, { cause: err });
   }
-  if (err.rpcCode === RPC_UNAVAILABLE) return new ConsoleUnsupportedError(err.message, { cause: err });
-  if (err.rpcCode === RPC_METHOD_NOT_FOUND) return new ConsoleUnsupportedError(tooOld, { cause: err });
+  if (err.rpcCode === RPC_ERRORS.UNAVAILABLE) return new ConsoleUnsupportedError(err.message, { cause: err });
+  if (err.rpcCode === RPC_ERRORS.METHOD_NOT_FOUND) return new ConsoleUnsupportedError(tooOld, { cause: err });
   return err;
 }
 

@@ -7,6 +7,9 @@ import ssh2 from 'ssh2';
 import type { Client as SshClient, ClientChannel } from 'ssh2';
 import { sshFingerprint } from '../config/fingerprint.ts';
 import { RPC_ERRORS, type RpcErrorObject, type RpcResponse } from './json-rpc.ts';
+
+/** The JSON-RPC error codes the server answers with, for callers that branch on them. */
+export { RPC_ERRORS };
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './line-framer.ts';
 import { CONSOLE_CHANNEL_NAME, type ApiMethodName, type ApiMethods } from './methods.ts';
 import type { InstanceEvent } from './instance-watch.ts';

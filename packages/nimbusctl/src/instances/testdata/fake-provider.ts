@@ -2,8 +2,9 @@
  * A fake of nimbusctl's own ProviderConnector interface (not of nimbusd): providers that
  * are up with some free machines, down, behind another host key, or refusing the key.
  */
-import { ConsoleUnsupportedError, HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError, RPC_CONFLICT, RPC_NOT_FOUND } from '../errors.ts';
+import { ConsoleUnsupportedError, HostKeyRefusedError, KeyNotAllowedError, ProviderCallError, ProviderUnreachableError } from '../errors.ts';
 import type { Capacity, InstanceProgress, ProviderConnector, ProviderEndpoint, ProviderSession, RemoteConsole, RemoteInstance } from '../provider-api.ts';
+import { RPC_ERRORS } from '@nimbus/nimbusd/api-client';
 
 export interface FakeProvider {
   mode: 'up' | 'down' | 'host-key' | 'auth';
@@ -70,7 +71,7 @@ class FakeSession implements ProviderSession {
     if (existing) return { instance: existing, created: false };
     const klass = String(request.class);
     const ready = (p.ready ??= { ...p.capacity });
-    if ((ready[klass] ?? 0) <= 0) throw new ProviderCallError(`provider "${this.#e.providerId}" refused instances.create: no ready machine of class ${klass}`, RPC_CONFLICT, 'no-ready-machine');
+    if ((ready[klass] ?? 0) <= 0) throw new ProviderCallError(`provider "${this.#e.providerId}" refused instances.create: no ready machine of class ${klass}`, RPC_ERRORS.CONFLICT, 'no-ready-machine');
     ready[klass]! -= 1;
     const instance: RemoteInstance = {
       id: `i-${this.#e.providerId}-${p.instances.length + 1}`,
@@ -95,7 +96,7 @@ class FakeSession implements ProviderSession {
   }
   async get(id: string): Promise<RemoteInstance> {
     const found = this.#p.instances.find((i) => i.id === id);
-    if (!found) throw new ProviderCallError('not found', RPC_NOT_FOUND, undefined);
+    if (!found) throw new ProviderCallError('not found', RPC_ERRORS.NOT_FOUND, undefined);
     return found;
   }
   async delete(id: string): Promise<RemoteInstance> {
