@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { ipmiSimLanConf } from '../support/ipmi-sim-lan-conf.ts';
 import { LabConfigError, LabTimeoutError } from './errors.ts';
 import type { LabNetwork, LabProcess } from './network.ts';
 import type { LabVm } from './vm.ts';
@@ -58,21 +59,17 @@ mc_enable 0x20
 
 function lanConf(vm: LabVm, host: string, port: number, user: string, password: string): string {
   const guid = Buffer.from(`${vm.network.name}/${vm.name}`).toString('hex').padEnd(32, '0').slice(0, 32);
-  return `# ipmi_sim: the BMC of lab VM ${vm.name}; power and boot device through chassis-control.ts
-name "${vm.name}"
-set_working_mc 0x20
-  startlan 1
-    addr ${host} ${port}
-    priv_limit admin
-    allowed_auths_callback none md2 md5 straight
-    allowed_auths_user none md2 md5 straight
-    allowed_auths_operator none md2 md5 straight
-    allowed_auths_admin none md2 md5 straight
-    guid ${guid}
-  endlan
-  chassis_control "${process.execPath} --no-warnings ${CHASSIS_PROGRAM} ${vm.stateDir}"
-${vm.controller.spec.serialPort === undefined ? '' : `  sol "tcp:127.0.0.1:${vm.controller.spec.serialPort}" 115200\n`}  user 2 true "${user}" "${password}" admin 10 none md2 md5 straight
-`;
+  const serialPort = vm.controller.spec.serialPort;
+  return ipmiSimLanConf({
+    name: vm.name,
+    host,
+    port,
+    guid,
+    chassisControl: `${process.execPath} --no-warnings ${CHASSIS_PROGRAM} ${vm.stateDir}`,
+    ...(serialPort === undefined ? {} : { solSerialPort: serialPort }),
+    user,
+    password,
+  });
 }
 
 /** Starts ipmi_sim for `vm` inside its network and waits until it listens. */

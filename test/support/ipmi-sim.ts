@@ -10,6 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeUdpPort } from './free-port.ts';
+import { ipmiSimLanConf } from './ipmi-sim-lan-conf.ts';
 
 function onPath(binary: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
@@ -142,22 +143,6 @@ mc_add_fru_data 0x20 0 ${FRU_SIZE} data ${hex(fruData())}
 mc_enable 0x20
 `;
 
-function lanConf(host: string, port: number, dir: string, username: string, password: string, chassisScript: boolean, solSerialPort: number | undefined): string {
-  return `name "nimbustest"
-set_working_mc 0x20
-  startlan 1
-    addr ${host} ${port}
-    priv_limit admin
-    allowed_auths_callback none md2 md5 straight
-    allowed_auths_user none md2 md5 straight
-    allowed_auths_operator none md2 md5 straight
-    allowed_auths_admin none md2 md5 straight
-    guid a123456789abcdefa123456789abcdef
-  endlan
-${chassisScript ? `  chassis_control "${dir}/chassis.sh ${dir}/state"\n` : ''}${solSerialPort ? `  sol "tcp:127.0.0.1:${solSerialPort}" 115200\n` : ''}  user 2 true  "${username}" "${password}" admin 10 none md2 md5 straight
-`;
-}
-
 // Get Channel Authentication Capabilities, IPMI 1.5 framing: answered once the simulator listens.
 const PROBE = Buffer.from('0600ff07' + '00' + '00000000' + '00000000' + '09' + '2018c88104388e04b1', 'hex');
 
@@ -195,7 +180,19 @@ export class IpmiSim {
     writeFileSync(join(this.dir, 'chassis.sh'), CHASSIS_SCRIPT);
     chmodSync(join(this.dir, 'chassis.sh'), 0o755);
     writeFileSync(join(this.dir, 'bmc.emu'), EMULATOR);
-    writeFileSync(join(this.dir, 'lan.conf'), lanConf(this.host, this.port, this.dir, this.username, this.password, this.chassisScript, this.solSerialPort));
+    writeFileSync(
+      join(this.dir, 'lan.conf'),
+      ipmiSimLanConf({
+        name: 'nimbustest',
+        host: this.host,
+        port: this.port,
+        guid: 'a123456789abcdefa123456789abcdef',
+        ...(this.chassisScript ? { chassisControl: `${this.dir}/chassis.sh ${this.dir}/state` } : {}),
+        ...(this.solSerialPort === undefined ? {} : { solSerialPort: this.solSerialPort }),
+        user: this.username,
+        password: this.password,
+      }),
+    );
     const child = spawn('ipmi_sim', ['-c', 'lan.conf', '-f', 'bmc.emu', '-s', 'persist', '-n'], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     child.stdout?.on('data', (d: Buffer) => { this.#log += d.toString(); });
