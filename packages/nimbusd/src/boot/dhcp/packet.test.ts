@@ -188,6 +188,7 @@ describe('DHCP parser under random input', () => {
     } catch (error) {
       if (!(error instanceof DhcpPacketError)) throw error;
       expect(error.offset).toBeGreaterThanOrEqual(0);
+      expect(error.offset).toBeLessThanOrEqual(bytes.length);
       expect(error.offset).toBeLessThanOrEqual(Math.max(bytes.length, DHCP_MAX_MESSAGE_BYTES));
       return 'rejected';
     }

@@ -6,13 +6,20 @@
 import { BmcBusyError, BmcProtocolError, BmcUnsupportedError } from '../../errors.ts';
 import type { CommandChannel } from './commands.ts';
 import {
-  ACTIVATE_CODES, decodeActivateSol, decodeSolEnabled, decodeSolOwnerSession, encodeActivateSol, encodeDeactivateSol, encodeGetSolEnable, encodeSolInstanceInfo,
+  ACTIVATE_CODES, decodeActivateSol, decodeSolEnabled, decodeSolInstanceActive, decodeSolOwnerSession, encodeActivateSol, encodeDeactivateSol, encodeGetSolEnable, encodeSolActivationStatus, encodeSolInstanceInfo,
   type SolActivation,
 } from './sol-wire.ts';
 import { NETFN, WireError } from './wire.ts';
 
-/** Get Payload Activation Status for SOL: byte 1 is the instance capacity, bytes 2–3 one bit per active instance. */
-const SOL_ACTIVATION_STATUS = Uint8Array.of(0x01);
+/** A reply that does not decode is the BMC's protocol error, naming the command. */
+function decoded<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (e instanceof WireError) throw new BmcProtocolError(`${what}: ${e.message}`, { target: what }, { cause: e });
+    throw e;
+  }
+}
 
 /** Refuses a BMC whose SOL is switched off; a BMC that cannot say (no such parameter) is given the benefit of the doubt. */
 export async function checkSolEnabled(ch: CommandChannel, where: string, signal?: AbortSignal): Promise<void> {
@@ -40,12 +47,7 @@ export async function checkSolEnabled(ch: CommandChannel, where: string, signal?
 export async function activateSol(ch: CommandChannel, ownership: SolOwnership, force: boolean, where: string, signal?: AbortSignal): Promise<SolActivation> {
   const activate = async (): Promise<SolActivation> => {
     const reply = await ch.command(NETFN.app, 0x48, encodeActivateSol(), 'Activate Payload', signal);
-    try {
-      return decodeActivateSol(reply);
-    } catch (e) {
-      if (e instanceof WireError) throw new BmcProtocolError(e.message, { target: 'Activate Payload' }, { cause: e });
-      throw e;
-    }
+    return decoded('Activate Payload', () => decodeActivateSol(reply));
   };
   try {
     return await activate();
@@ -90,9 +92,9 @@ export class SolOwnership {
   async stillOurs(): Promise<boolean> {
     const here = await this.#ownerIsThisSession();
     if (here !== undefined) return here;
-    const status = await this.#ch.command(NETFN.app, 0x4a, SOL_ACTIVATION_STATUS, 'Get Payload Activation Status');
-    if (status.length < 3) throw new BmcProtocolError(`Get Payload Activation Status reply of ${status.length} bytes is shorter than 3`, { target: 'Get Payload Activation Status' });
-    return (status.readUInt16LE(1) & 0x0001) !== 0;
+    const what = 'Get Payload Activation Status';
+    const status = await this.#ch.command(NETFN.app, 0x4a, encodeSolActivationStatus(), what);
+    return decoded(what, () => decodeSolInstanceActive(status));
   }
 
   /** Whether the BMC says SOL is active in this session; false when it cannot say. */
@@ -104,8 +106,9 @@ export class SolOwnership {
   async #ownerIsThisSession(): Promise<boolean | undefined> {
     if (!this.#instanceInfo) return undefined;
     try {
-      const info = await this.#ch.command(NETFN.app, 0x4b, encodeSolInstanceInfo(), 'Get Payload Instance Info');
-      return decodeSolOwnerSession(info) === this.#sessionId();
+      const what = 'Get Payload Instance Info';
+      const info = await this.#ch.command(NETFN.app, 0x4b, encodeSolInstanceInfo(), what);
+      return decoded(what, () => decodeSolOwnerSession(info)) === this.#sessionId();
     } catch (e) {
       if (!(e instanceof BmcProtocolError && e.completionCode !== undefined)) throw e;
       this.#instanceInfo = false;

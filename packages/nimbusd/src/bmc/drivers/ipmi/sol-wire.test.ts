@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeActivateSol, decodeSolOwnerSession, decodeSolPacket, encodeSolPacket, solCharsPerPacket, SOL_MAX_CHARS } from './sol-wire.ts';
+import { decodeActivateSol, decodeSolInstanceActive, decodeSolOwnerSession, decodeSolPacket, encodeSolPacket, solCharsPerPacket, SOL_MAX_CHARS } from './sol-wire.ts';
 import { WireError } from './wire.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -51,6 +51,12 @@ describe('payload commands', () => {
     ['port 0', '00000000 0801 0001 0000 ff0f'],
   ])('rejects an Activate Payload reply with %s', (_name, bytes) => {
     expect(() => decodeActivateSol(hex(bytes))).toThrow(WireError);
+  });
+
+  it('reads whether SOL instance 1 is active, and rejects a short Get Payload Activation Status reply', () => {
+    expect(decodeSolInstanceActive(hex('01 0100'))).toBe(true);
+    expect(decodeSolInstanceActive(hex('01 0200'))).toBe(false);
+    expect(() => decodeSolInstanceActive(hex('01 01'))).toThrow(WireError);
   });
 
   it('reads the session SOL is active in, and rejects a short Get Payload Instance Info reply', () => {

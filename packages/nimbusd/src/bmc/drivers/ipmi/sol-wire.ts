@@ -6,17 +6,6 @@
  */
 import { WireError } from './wire.ts';
 
-/** Remote console → BMC operation bits (IPMI 2.0 table 15-2, byte 4). */
-export const SOL_OPERATION = {
-  nack: 0x40,
-  ringWor: 0x20,
-  generateBreak: 0x10,
-  ctsPause: 0x08,
-  dropDcdDsr: 0x04,
-  flushInbound: 0x02,
-  flushOutbound: 0x01,
-} as const;
-
 /** BMC → remote console status bits (IPMI 2.0 table 15-2, byte 4). */
 export const SOL_STATUS = {
   nack: 0x40,
@@ -37,7 +26,7 @@ export interface SolPacket {
   ackSequence: number;
   /** How many characters of the acknowledged packet were accepted. */
   acceptedCount: number;
-  /** Operation bits (console → BMC) or status bits (BMC → console). */
+  /** Operation bits (console → BMC; nimbusd sends none) or status bits (BMC → console). */
   flags: number;
   data: Buffer;
 }
@@ -118,6 +107,17 @@ export function encodeSolInstanceInfo(): Uint8Array {
 export function decodeSolOwnerSession(data: Buffer): number {
   if (data.length < 4) throw new WireError(`Get Payload Instance Info reply of ${data.length} bytes is shorter than 4`);
   return data.readUInt32LE(0);
+}
+
+/** Get Payload Activation Status (App 4Ah) for SOL. */
+export function encodeSolActivationStatus(): Uint8Array {
+  return Uint8Array.of(0x01);
+}
+
+/** Whether SOL instance 1 is active (in any session), from a Get Payload Activation Status reply. */
+export function decodeSolInstanceActive(data: Buffer): boolean {
+  if (data.length < 3) throw new WireError(`Get Payload Activation Status reply of ${data.length} bytes is shorter than 3`);
+  return (data.readUInt16LE(1) & 0x0001) !== 0;
 }
 
 /** Get SOL Configuration Parameters (Transport 22h), parameter 1 "SOL Enable", on the channel in use. */
